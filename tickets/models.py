@@ -1,0 +1,627 @@
+"""Directory (units, categories, appeal types, channels, platforms), the working calendar,
+users and roles, calls, tickets and their append-only events.
+
+Writes go through ``tickets.services``; models hold data, constraints and small derived values.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# --------------------------------------------------------------------------------------------
+# Directory
+# --------------------------------------------------------------------------------------------
+
+
+class AssessmentGroup(models.TextChoices):
+    TOWNSHIP = "township", "乡镇街道"
+    CITY = "city", "市直单位"
+    NONE = "none", "不考核"
+
+
+class Unit(models.Model):
+    """A handling unit (承办单位): a township/street, a city department, a utility or enterprise."""
+
+    name = models.CharField("单位名称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=50, unique=True)
+    group = models.CharField("考核分组", max_length=10, choices=AssessmentGroup.choices)
+    order = models.PositiveIntegerField("排序", default=0)
+    needs_stationing = models.BooleanField("需派驻", default=False)
+    active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["group", "order", "id"]
+        verbose_name = verbose_name_plural = "承办单位"
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class UnitName(models.Model):
+    """The names a unit had, so that past months print the names they had (renames keep history)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField("单位名称", max_length=100)
+    short_name = models.CharField("简称", max_length=50)
+    valid_from = models.DateField("启用日期")
+    valid_until = models.DateField("停用日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit", "valid_from"]
+        verbose_name = verbose_name_plural = "单位名称历史"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "valid_from"], name="unitname_unique_from"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from}起）"
+
+
+class Category(models.Model):
+    """Two-level problem category (问题分类), written "一级—二级"; retired, never deleted."""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=50)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级分类"
+    )
+    order = models.PositiveIntegerField("排序", default=0)
+    active = models.BooleanField("启用", default=True)
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
+    keywords = models.CharField("检索词", max_length=200, blank=True, help_text="拼音首字母、别名，空格分隔")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = verbose_name_plural = "问题分类"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="category_unique_top_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def level(self) -> int:
+        return 1 if self.parent_id is None else 2
+
+    @property
+    def full_name(self) -> str:
+        if self.parent_id is None:
+            return self.name
+        return f"{self.parent.name}—{self.name}"
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": "问题分类只有两级：上级分类必须是一级分类。"})
+
+
+class AppealType(models.Model):
+    """诉求类型: sets the handling time limit in working days."""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=20, unique=True)
+    handling_days = models.PositiveSmallIntegerField("办理时限（工作日）", validators=[MinValueValidator(1)])
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = verbose_name_plural = "诉求类型"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.Model):
+    """来源渠道 of locally registered tickets: 电话, 微信, 网站, APP, 110转入, 其他."""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=20, unique=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = verbose_name_plural = "来源渠道"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UpperPlatform(models.Model):
+    """An upper platform that hands tickets down (平顶山市热线中心, 河南政务服务平台, …)."""
+
+    code = models.CharField("编码", max_length=30, unique=True)
+    name = models.CharField("名称", max_length=50, unique=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+    reply_url = models.URLField("结果回传地址", blank=True)
+    token_digest = models.CharField("接入令牌摘要", max_length=128, blank=True, editable=False)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = verbose_name_plural = "上级平台"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimeLimitRule(models.Model):
+    """The time limits in force from a date on (every number is configuration)."""
+
+    valid_from = models.DateField("生效日期", unique=True)
+    dispatch_hours = models.PositiveSmallIntegerField("派单时限（小时）", default=24)
+    sign_working_hours = models.PositiveSmallIntegerField("签收时限（工作小时）", default=24)
+    urgent_sign_hours = models.PositiveSmallIntegerField("紧急件签收时限（小时）", default=2)
+    urgent_feedback_hours = models.PositiveSmallIntegerField("紧急件首次反馈时限（签收后小时）", default=2)
+    warning_working_days = models.PositiveSmallIntegerField("黄灯提前量（工作日）", default=1)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = verbose_name_plural = "时限规则"
+
+    def __str__(self) -> str:
+        return f"时限规则（{self.valid_from}起）"
+
+
+# --------------------------------------------------------------------------------------------
+# Working calendar
+# --------------------------------------------------------------------------------------------
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up days are known. Years without a row fall back to
+    weekends-only, and every deadline computed in them carries a warning."""
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField("来源", max_length=50, default="chinese-calendar")
+    loaded_at = models.DateTimeField("导入时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = verbose_name_plural = "日历年份"
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a holiday on a weekday, or a make-up working day."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("是否工作日")
+    name = models.CharField("名称", max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = verbose_name_plural = "节假日与调休"
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
+
+
+# --------------------------------------------------------------------------------------------
+# Users and roles
+# --------------------------------------------------------------------------------------------
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "话务员"
+    DISPATCHER = "dispatcher", "派单员"
+    UNIT_HANDLER = "unit_handler", "承办单位经办人"
+    ASSESSOR = "assessor", "考核员"
+    EDITOR = "editor", "简报编辑"
+    LEADER = "leader", "领导"
+    ADMIN = "admin", "系统管理员"
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.OPERATOR)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="handlers", verbose_name="所属单位"
+    )
+    agent_no = models.CharField("坐席工号", max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="unit_handler", unit__isnull=False) | ~Q(role="unit_handler"),
+                name="user_unit_handler_has_unit",
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.UNIT_HANDLER and not self.unit_id:
+            raise ValidationError({"unit": "承办单位经办人必须绑定一个单位。"})
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+# --------------------------------------------------------------------------------------------
+# Tickets
+# --------------------------------------------------------------------------------------------
+
+
+class Source(models.TextChoices):
+    LOCAL = "local", "本级登记"
+    UPPER = "upper", "上级交办"
+
+
+class HandlingMode(models.TextChoices):
+    COORDINATED = "coordinated", "协调办理"
+    DISPATCHED = "dispatched", "交办处理"
+
+
+class Status(models.TextChoices):
+    PENDING_DISPATCH = "pending_dispatch", "待派单"
+    PENDING_SIGN = "pending_sign", "待签收"
+    RETURN_PENDING = "return_pending", "退单待审"
+    HANDLING = "handling", "办理中"
+    REPLIED = "replied", "已答复待审核"
+    PENDING_CALLBACK = "pending_callback", "待回访"
+    CLOSED = "closed", "已办结"
+    MERGED = "merged", "已并单"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.PENDING_DISPATCH, Status.PENDING_SIGN, Status.RETURN_PENDING, Status.HANDLING, Status.REPLIED,
+     Status.PENDING_CALLBACK}
+)
+
+
+class CallbackResult(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    BASIC = "basic", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class Ticket(models.Model):
+    number = models.CharField("工单编号", max_length=40, unique=True)
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.LOCAL)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, null=True, blank=True, verbose_name="来源渠道")
+    platform = models.ForeignKey(
+        UpperPlatform, on_delete=models.PROTECT, null=True, blank=True, verbose_name="上级平台"
+    )
+    upstream_number = models.CharField("上级工单编号", max_length=60, blank=True)
+    upstream_deadline = models.DateTimeField("上级办理时限", null=True, blank=True)
+    handling_mode = models.CharField(
+        "办理方式", max_length=12, choices=HandlingMode.choices, default=HandlingMode.DISPATCHED
+    )
+    appeal_type = models.ForeignKey(AppealType, on_delete=models.PROTECT, verbose_name="诉求类型")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name="问题分类")
+    title = models.CharField("标题", max_length=100, blank=True)
+    content = models.TextField("诉求内容", max_length=5000)
+    caller_name = models.CharField("来电人", max_length=50, blank=True)
+    caller_phone = models.CharField("联系电话", max_length=20, blank=True)
+    # HMAC of the normalised number: repeat-call lookup without indexing the number itself.
+    caller_phone_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    address = models.CharField("事发地址", max_length=200, blank=True)
+    township = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="township_tickets",
+        verbose_name="所属乡镇",
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name="承办单位"
+    )
+    urgent = models.BooleanField("紧急", default=False)
+    confidential = models.BooleanField("保密", default=False)
+    contact_granted = models.BooleanField("允许承办单位联系来电人", default=False)
+
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING_DISPATCH)
+    registered_at = models.DateTimeField("登记时间", default=timezone.now)
+    registered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="登记人"
+    )
+    dispatch_deadline = models.DateTimeField("派单时限", null=True, blank=True)
+    dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
+    sign_deadline = models.DateTimeField("签收时限", null=True, blank=True)
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    feedback_deadline = models.DateTimeField("首次反馈时限", null=True, blank=True)
+    handle_deadline = models.DateTimeField("办理时限", null=True, blank=True)
+    replied_at = models.DateTimeField("办结反馈时间", null=True, blank=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    deadline_warning = models.CharField("时限提示", max_length=200, blank=True)
+
+    reply_text = models.TextField("答复内容（公开）", blank=True, max_length=5000)
+    internal_note = models.TextField("内部办理说明", blank=True, max_length=5000)
+
+    return_count = models.PositiveSmallIntegerField("退单次数", default=0)
+    extension_count = models.PositiveSmallIntegerField("延期次数", default=0)
+    redo_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    callback_result = models.CharField(
+        "回访结果", max_length=12, choices=CallbackResult.choices, blank=True
+    )
+    callback_resolved = models.BooleanField("是否解决", null=True, blank=True)
+    callback_at = models.DateTimeField("回访时间", null=True, blank=True)
+    closed_by_judgement = models.BooleanField("研判办结", default=False)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets",
+        verbose_name="并入工单",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        verbose_name = verbose_name_plural = "工单"
+        indexes = [
+            models.Index(fields=["status", "registered_at"], name="ticket_status_reg"),
+            models.Index(fields=["unit", "status"], name="ticket_unit_status"),
+            models.Index(fields=["unit", "dispatched_at"], name="ticket_unit_dispatched"),
+            models.Index(fields=["registered_at"], name="ticket_registered"),
+            models.Index(fields=["category", "registered_at"], name="ticket_category_reg"),
+            models.Index(fields=["township", "registered_at"], name="ticket_township_reg"),
+            models.Index(fields=["platform", "upstream_number"], name="ticket_platform_upstream"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "upstream_number"],
+                condition=~Q(upstream_number=""),
+                name="ticket_unique_upstream_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="local", platform__isnull=True) | Q(source="upper", platform__isnull=False),
+                name="ticket_source_platform",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def current_deadline(self):
+        """The deadline the ticket is running against now, for traffic lights."""
+        if self.status == Status.PENDING_DISPATCH:
+            return self.dispatch_deadline
+        if self.status == Status.PENDING_SIGN:
+            return self.sign_deadline
+        if self.status in (Status.HANDLING, Status.RETURN_PENDING):
+            return self.handle_deadline
+        return None
+
+
+class EventType(models.TextChoices):
+    REGISTERED = "registered", "登记"
+    CLOSED_DIRECTLY = "closed_directly", "协调办理办结"
+    DISPATCHED = "dispatched", "派单"
+    SIGNED = "signed", "签收"
+    RETURN_REQUESTED = "return_requested", "申请退单"
+    RETURN_APPROVED = "return_approved", "同意退单"
+    RETURN_REJECTED = "return_rejected", "驳回退单"
+    EXTENSION_REQUESTED = "extension_requested", "申请延期"
+    EXTENSION_APPROVED = "extension_approved", "同意延期"
+    EXTENSION_REJECTED = "extension_rejected", "驳回延期"
+    REPLIED = "replied", "办结反馈"
+    REVIEW_PASSED = "review_passed", "审核通过"
+    REVIEW_FAILED = "review_failed", "审核不通过"
+    CALLBACK = "callback", "回访"
+    REDO = "redo", "重办"
+    JUDGED_CLOSED = "judged_closed", "研判办结"
+    CLOSED = "closed", "办结"
+    MERGED = "merged", "并单"
+    URGED = "urged", "催办"
+    SUPERVISION_OPENED = "supervision_opened", "督办立案"
+    SUPERVISION_CLOSED = "supervision_closed", "督办结案"
+    CONTACT_GRANTED = "contact_granted", "允许联系来电人"
+    UPDATED = "updated", "修改"
+    CALL_ATTACHED = "call_attached", "重复来电"
+    IMPORTED = "imported", "导入"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计记录只能追加，不能修改。")
+
+    def delete(self):
+        raise PermissionError("审计记录只能追加，不能删除。")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once and never updated or deleted (an audit trail)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("审计记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计记录只能追加，不能删除。")
+
+
+class TicketEvent(AppendOnlyModel):
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField("事件", max_length=30, choices=EventType.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    note = models.TextField("说明", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = verbose_name_plural = "工单事件"
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.get_type_display()}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已同意"
+    REJECTED = "rejected", "已驳回"
+
+
+class ReturnRequest(models.Model):
+    """退单: a unit gives a ticket back with a reason; the centre approves or rejects."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="return_requests")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("退单理由", max_length=2000)
+    previous_status = models.CharField(max_length=20, choices=Status.choices)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = verbose_name_plural = "退单申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="pending"), name="one_pending_return_per_ticket"
+            )
+        ]
+
+
+class ExtensionRequest(models.Model):
+    """延期: asked by the unit before the handling deadline; approval sets a new deadline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="extension_requests")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("延期理由", max_length=2000)
+    requested_deadline = models.DateTimeField("申请延至")
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = verbose_name_plural = "延期申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="pending"), name="one_pending_extension_per_ticket"
+            )
+        ]
+
+
+class Urge(models.Model):
+    """催办: a reminder to the unit; many per ticket. ``automatic`` ones come from the beat job."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="urges")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField("催办内容", max_length=2000)
+    automatic = models.BooleanField("系统自动", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = verbose_name_plural = "催办记录"
+
+
+class SupervisionStatus(models.TextChoices):
+    OPEN = "open", "督办中"
+    CLOSED = "closed", "已结案"
+
+
+class Supervision(models.Model):
+    """督办: formal supervision, a case with its own status."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="supervisions")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.TextField("督办事由", max_length=2000)
+    deadline = models.DateTimeField("督办时限", null=True, blank=True)
+    status = models.CharField(max_length=10, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN)
+    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField("督办结果", blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = verbose_name_plural = "督办"
+
+
+class TicketSequence(models.Model):
+    """Counter per day for ticket numbers; incremented under a row lock."""
+
+    key = models.CharField(max_length=20, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工单编号序列"
+
+
+class CallKind(models.TextChoices):
+    NEW = "new", "新诉求"
+    REPEAT = "repeat", "重复来电"
+    QUERY = "query", "查询进度"
+    CONSULT = "consult", "咨询即答"
+    HANGUP = "hangup", "无效来电"
+    OTHER = "other", "其他"
+
+
+class Call(models.Model):
+    """A call record. Calls are not tickets: every call counts in 话务量, ticket or not."""
+
+    called_at = models.DateTimeField("来电时间", default=timezone.now)
+    caller_phone = models.CharField("主叫号码", max_length=20, blank=True)
+    caller_phone_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    agent_no = models.CharField("坐席工号", max_length=20, blank=True)
+    operator = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    duration_seconds = models.PositiveIntegerField("通话时长（秒）", null=True, blank=True)
+    kind = models.CharField("来电类型", max_length=10, choices=CallKind.choices, default=CallKind.NEW)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name="工单"
+    )
+    note = models.CharField("备注", max_length=500, blank=True)
+    external_key = models.CharField("话务系统记录键", max_length=80, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-called_at", "-id"]
+        verbose_name = verbose_name_plural = "来电记录"
+        indexes = [models.Index(fields=["called_at"], name="call_called_at")]
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "查看来电人信息"
+    EXPORT = "export", "导出"
+    PRINT = "print", "打印"
+
+
+class CallerDataAccess(AppendOnlyModel):
+    """Who saw full caller data, exported or printed tickets, and when."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=AccessAction.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    detail = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = verbose_name_plural = "来电人信息访问记录"

@@ -1,0 +1,80 @@
+"""Caller data: normalising, hashing, masking, and deciding what a user may see."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .exceptions import InvalidInput
+from .models import Role
+
+PHONE_OK = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11}|\d{7,8}|400\d{7}|9\d{4,5}|1\d{2,4})$")
+
+
+def phone_normalise(raw: str) -> str:
+    """Digits only, without +86 / 0086; raises ``InvalidInput`` for what is not a phone number."""
+    value = (raw or "").strip()
+    if not value:
+        return ""
+    if not re.fullmatch(r"[\d\s\-+()（）]+", value):
+        raise InvalidInput("联系电话格式不正确：只能包含数字、空格、“-”或“+86”。", code="invalid_phone",
+                           fields={"caller_phone": ["联系电话格式不正确。"]})
+    digits = re.sub(r"\D", "", value)
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not PHONE_OK.match(digits):
+        raise InvalidInput("联系电话格式不正确：应为11位手机号或带区号的固定电话。", code="invalid_phone",
+                           fields={"caller_phone": ["联系电话格式不正确。"]})
+    return digits
+
+
+def phone_digest(normalised: str) -> str:
+    if not normalised:
+        return ""
+    key = settings.CALLER_HMAC_KEY.encode()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    if not digits:
+        return ""
+    if len(digits) >= 7:
+        return digits[:3] + "****" + digits[-4:]
+    return "*" * len(digits)
+
+
+def mask_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+@dataclass(frozen=True)
+class CallerView:
+    name: str
+    phone: str
+    level: str  # "full", "masked" or "hidden"
+
+
+def caller_view(*, user, ticket, allow_full: bool = True) -> CallerView:
+    """What ``user`` may see of ``ticket``'s caller. ``allow_full=False`` masks even for the centre
+    (lists show masked data; full data only on a logged detail view)."""
+    if user.role == Role.UNIT_HANDLER:
+        if ticket.confidential:
+            return CallerView("", "", "hidden")
+        if ticket.contact_granted:
+            return CallerView(ticket.caller_name, ticket.caller_phone, "full")
+        return CallerView(mask_name(ticket.caller_name), mask_phone(ticket.caller_phone), "masked")
+    if allow_full and user.role in (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN):
+        return CallerView(ticket.caller_name, ticket.caller_phone, "full")
+    if ticket.confidential:
+        return CallerView("", "", "hidden")
+    return CallerView(mask_name(ticket.caller_name), mask_phone(ticket.caller_phone), "masked")

@@ -1,0 +1,363 @@
+"""Every move of a ticket after registration. Each service locks the ticket row, checks the role
+and the state, changes what it must, and writes its event — in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import permissions
+from ..exceptions import Conflict, InvalidInput, InvalidTransition, NotFound
+from ..models import (
+    OPEN_STATUSES,
+    CallbackResult,
+    EventType,
+    ExtensionRequest,
+    HandlingMode,
+    RequestStatus,
+    ReturnRequest,
+    Status,
+    Supervision,
+    SupervisionStatus,
+    Ticket,
+    Unit,
+    Urge,
+    User,
+)
+from .common import event_record, require_status, ticket_lock, ticket_transition
+from .deadlines import deadlines_for_dispatch, dispatch_deadline_for, handle_deadline_from
+
+S = Status
+
+
+def _text(value: str, field: str, label: str, *, max_length: int = 2000) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{label}不能为空。", fields={field: [f"请填写{label}。"]})
+    if len(value) > max_length:
+        raise InvalidInput(f"{label}不能超过{max_length}字。", fields={field: [f"不能超过{max_length}字。"]})
+    return value
+
+
+@transaction.atomic
+def ticket_dispatch(*, ticket: Ticket, unit: Unit, actor: User, note: str = "", at: datetime | None = None,
+                    check_role: bool = True) -> Ticket:
+    if check_role:
+        permissions.require_action(actor, "dispatch")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.PENDING_DISPATCH, action="派单")
+    if not unit.active:
+        raise InvalidInput(f"单位“{unit.short_name}”已停用，不能派单。", fields={"unit": ["该单位已停用。"]})
+    at = at or timezone.now()
+    deadlines = deadlines_for_dispatch(ticket=ticket, dispatched_at=at)
+    ticket.unit = unit
+    ticket.dispatched_at = at
+    ticket.sign_deadline = deadlines.sign
+    ticket.handle_deadline = deadlines.handle
+    ticket.feedback_deadline = deadlines.feedback
+    ticket.deadline_warning = "；".join(deadlines.warnings)
+    return ticket_transition(
+        ticket=ticket, to=S.PENDING_SIGN, actor=actor, event_type=EventType.DISPATCHED, note=note, at=at,
+        data={"unit_id": unit.pk, "unit": unit.short_name, "sign_deadline": deadlines.sign.isoformat(),
+              "handle_deadline": deadlines.handle.isoformat()},
+        update_fields=("unit", "dispatched_at", "sign_deadline", "handle_deadline", "feedback_deadline",
+                       "deadline_warning"),
+    )
+
+
+@transaction.atomic
+def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, check_role: bool = True) -> Ticket:
+    if check_role:
+        permissions.require_action(actor, "sign")
+    ticket = ticket_lock(ticket)
+    permissions.require_unit_of(actor, ticket)
+    require_status(ticket, S.PENDING_SIGN, action="签收")
+    ticket.signed_at = at or timezone.now()
+    return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.SIGNED,
+                             update_fields=("signed_at",), at=ticket.signed_at)
+
+
+@transaction.atomic
+def ticket_return_request(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+    permissions.require_action(actor, "return_request")
+    reason = _text(reason, "reason", "退单理由")
+    ticket = ticket_lock(ticket)
+    permissions.require_unit_of(actor, ticket)
+    require_status(ticket, S.PENDING_SIGN, S.HANDLING, action="申请退单")
+    ReturnRequest.objects.create(
+        ticket=ticket, unit=ticket.unit, reason=reason, previous_status=ticket.status, requested_by=actor
+    )
+    return ticket_transition(ticket=ticket, to=S.RETURN_PENDING, actor=actor,
+                             event_type=EventType.RETURN_REQUESTED, note=reason)
+
+
+def _pending(model, ticket: Ticket, label: str):
+    request = model.objects.select_for_update().filter(ticket=ticket, status=RequestStatus.PENDING).first()
+    if request is None:
+        raise InvalidTransition(f"工单{ticket.number}没有待审批的{label}。", code="no_pending_request")
+    return request
+
+
+@transaction.atomic
+def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: str = "") -> Ticket:
+    """Approve: the ticket goes back to 待派单 without a unit (counted). Reject: back to the unit."""
+    permissions.require_action(actor, "return_decide")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.RETURN_PENDING, action="审批退单")
+    if not approve:
+        note = _text(note, "note", "驳回理由")
+    request = _pending(ReturnRequest, ticket, "退单申请")
+    now = timezone.now()
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, now, note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if not approve:
+        return ticket_transition(ticket=ticket, to=Status(request.previous_status), actor=actor,
+                                 event_type=EventType.RETURN_REJECTED, note=note)
+    returned_from = ticket.unit
+    ticket.return_count += 1
+    ticket.unit = None
+    ticket.dispatched_at = ticket.signed_at = None
+    ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
+    ticket.dispatch_deadline = dispatch_deadline_for(now)
+    return ticket_transition(
+        ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RETURN_APPROVED, note=note,
+        data={"returned_by_unit": returned_from.short_name if returned_from else ""},
+        update_fields=("return_count", "unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
+                       "feedback_deadline", "dispatch_deadline"),
+    )
+
+
+@transaction.atomic
+def ticket_extension_request(*, ticket: Ticket, actor: User, reason: str, requested_deadline: datetime) -> ExtensionRequest:
+    permissions.require_action(actor, "extension_request")
+    reason = _text(reason, "reason", "延期理由")
+    ticket = ticket_lock(ticket)
+    permissions.require_unit_of(actor, ticket)
+    require_status(ticket, S.HANDLING, action="申请延期")
+    now = timezone.now()
+    if ticket.handle_deadline and now > ticket.handle_deadline:
+        raise InvalidTransition("已超过办理时限，不能再申请延期。", code="deadline_passed")
+    if ticket.handle_deadline and requested_deadline <= ticket.handle_deadline:
+        raise InvalidInput("申请延至的时间必须晚于当前办理时限。",
+                           fields={"requested_deadline": ["必须晚于当前办理时限。"]})
+    if ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).exists():
+        raise Conflict("该工单已有待审批的延期申请。", code="extension_pending")
+    request = ExtensionRequest.objects.create(
+        ticket=ticket, unit=ticket.unit, reason=reason, requested_deadline=requested_deadline, requested_by=actor
+    )
+    event_record(ticket=ticket, type=EventType.EXTENSION_REQUESTED, actor=actor, note=reason,
+                 data={"requested_deadline": requested_deadline.isoformat(), "request_id": request.pk})
+    return request
+
+
+@transaction.atomic
+def ticket_extension_decide(*, ticket: Ticket, actor: User, approve: bool, note: str = "",
+                            deadline: datetime | None = None) -> Ticket:
+    permissions.require_action(actor, "extension_decide")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.HANDLING, action="审批延期")
+    if not approve:
+        note = _text(note, "note", "驳回理由")
+    request = _pending(ExtensionRequest, ticket, "延期申请")
+    now = timezone.now()
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, now, note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if not approve:
+        event_record(ticket=ticket, type=EventType.EXTENSION_REJECTED, actor=actor, note=note)
+        return ticket
+    new_deadline = deadline or request.requested_deadline
+    if ticket.handle_deadline and new_deadline <= ticket.handle_deadline:
+        raise InvalidInput("新的办理时限必须晚于当前办理时限。", fields={"deadline": ["必须晚于当前办理时限。"]})
+    old = ticket.handle_deadline
+    ticket.handle_deadline = new_deadline
+    ticket.extension_count += 1
+    ticket.save(update_fields=["handle_deadline", "extension_count", "updated_at"])
+    event_record(ticket=ticket, type=EventType.EXTENSION_APPROVED, actor=actor, note=note,
+                 data={"old_deadline": old.isoformat() if old else None, "new_deadline": new_deadline.isoformat()})
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(*, ticket: Ticket, actor: User, reply_text: str, internal_note: str = "",
+                 at: datetime | None = None, check_role: bool = True) -> Ticket:
+    """办结反馈: the public answer, and internal notes kept apart from it."""
+    if check_role:
+        permissions.require_action(actor, "reply")
+    reply_text = _text(reply_text, "reply_text", "答复内容", max_length=5000)
+    if len(internal_note or "") > 5000:
+        raise InvalidInput("内部办理说明不能超过5000字。", fields={"internal_note": ["不能超过5000字。"]})
+    ticket = ticket_lock(ticket)
+    permissions.require_unit_of(actor, ticket)
+    require_status(ticket, S.HANDLING, action="办结反馈")
+    if ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).exists():
+        ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
+            status=RequestStatus.REJECTED, decided_at=timezone.now(), decision_note="已办结反馈，延期申请自动撤回"
+        )
+    ticket.reply_text = reply_text
+    ticket.internal_note = (internal_note or "").strip()
+    ticket.replied_at = at or timezone.now()
+    return ticket_transition(ticket=ticket, to=S.REPLIED, actor=actor, event_type=EventType.REPLIED,
+                             note=reply_text, data={"internal_note": ticket.internal_note},
+                             update_fields=("reply_text", "internal_note", "replied_at"), at=ticket.replied_at)
+
+
+@transaction.atomic
+def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "") -> Ticket:
+    permissions.require_action(actor, "review")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.REPLIED, action="审核")
+    if passed:
+        return ticket_transition(ticket=ticket, to=S.PENDING_CALLBACK, actor=actor,
+                                 event_type=EventType.REVIEW_PASSED, note=note)
+    note = _text(note, "note", "审核意见")
+    ticket.replied_at = None
+    return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.REVIEW_FAILED,
+                             note=note, update_fields=("replied_at",))
+
+
+@transaction.atomic
+def ticket_callback(*, ticket: Ticket, actor: User, result: str, resolved: bool, note: str = "",
+                    at: datetime | None = None) -> Ticket:
+    """回访. 满意 / 基本满意 close the ticket; 不满意 leaves it 待回访 for the centre to order a redo
+    (重办) or close it by judgement (研判办结)."""
+    permissions.require_action(actor, "callback")
+    if result not in CallbackResult.values:
+        raise InvalidInput("回访结果只能是满意、基本满意或不满意。", fields={"result": ["无效的回访结果。"]})
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.PENDING_CALLBACK, action="回访")
+    at = at or timezone.now()
+    ticket.callback_result, ticket.callback_resolved, ticket.callback_at = result, resolved, at
+    data = {"result": result, "resolved": resolved}
+    if result == CallbackResult.UNSATISFIED:
+        ticket.save(update_fields=["callback_result", "callback_resolved", "callback_at", "updated_at"])
+        event_record(ticket=ticket, type=EventType.CALLBACK, actor=actor, note=note, data=data, at=at)
+        return ticket
+    ticket.closed_at = at
+    return ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.CALLBACK, note=note,
+                             data=data, at=at,
+                             update_fields=("callback_result", "callback_resolved", "callback_at", "closed_at"))
+
+
+@transaction.atomic
+def ticket_redo(*, ticket: Ticket, actor: User, note: str) -> Ticket:
+    """重办 after an unsatisfied callback: back to the unit with a fresh handling time limit."""
+    permissions.require_action(actor, "redo")
+    note = _text(note, "note", "重办要求")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.PENDING_CALLBACK, action="重办")
+    if ticket.callback_result != CallbackResult.UNSATISFIED:
+        raise InvalidTransition("只有回访不满意的工单才能重办。", code="redo_needs_unsatisfied")
+    now = timezone.now()
+    ticket.redo_count += 1
+    ticket.replied_at = None
+    ticket.handle_deadline, warnings = handle_deadline_from(ticket=ticket, start=now)
+    ticket.deadline_warning = "；".join(warnings)
+    return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.REDO, note=note,
+                             update_fields=("redo_count", "replied_at", "handle_deadline", "deadline_warning"),
+                             data={"handle_deadline": ticket.handle_deadline.isoformat()})
+
+
+@transaction.atomic
+def ticket_judge_close(*, ticket: Ticket, actor: User, note: str) -> Ticket:
+    """研判办结: the centre closes an open ticket by its own judgement (e.g. 不合理诉求)."""
+    permissions.require_action(actor, "judge_close")
+    note = _text(note, "note", "研判意见")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, *OPEN_STATUSES, action="研判办结")
+    _close_pending_requests(ticket, "工单已研判办结")
+    ticket.closed_at = timezone.now()
+    ticket.closed_by_judgement = True
+    return ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.JUDGED_CLOSED, note=note,
+                             update_fields=("closed_at", "closed_by_judgement"))
+
+
+def _close_pending_requests(ticket: Ticket, note: str) -> None:
+    for model in (ReturnRequest, ExtensionRequest):
+        model.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
+            status=RequestStatus.REJECTED, decided_at=timezone.now(), decision_note=note
+        )
+
+
+@transaction.atomic
+def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User, note: str = "") -> Ticket:
+    """并单: ``ticket`` duplicates ``into``; it is kept and linked, and no longer counts on its own."""
+    permissions.require_action(actor, "merge")
+    if ticket.pk == into.pk:
+        raise InvalidInput("不能把工单并入它自己。", fields={"into": ["请选择另一张工单。"]})
+    # Lock both rows in id order so that two merges cannot deadlock.
+    first, second = sorted([ticket.pk, into.pk])
+    locked = {first: ticket_lock(first), second: ticket_lock(second)}
+    ticket, into = locked[ticket.pk], locked[into.pk]
+    require_status(ticket, *OPEN_STATUSES, action="并单")
+    if into.status == S.MERGED:
+        raise InvalidTransition(f"工单{into.number}本身已并入其他工单。", code="target_merged")
+    _close_pending_requests(ticket, "工单已并单")
+    ticket.merged_into = into
+    ticket.closed_at = timezone.now()
+    return ticket_transition(ticket=ticket, to=S.MERGED, actor=actor, event_type=EventType.MERGED, note=note,
+                             data={"into": into.number, "into_id": into.pk},
+                             update_fields=("merged_into", "closed_at"))
+
+
+@transaction.atomic
+def ticket_urge(*, ticket: Ticket, actor: User | None, note: str, automatic: bool = False) -> Urge:
+    if not automatic:
+        permissions.require_action(actor, "urge")
+    note = _text(note, "note", "催办内容")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING, action="催办")
+    urge = Urge.objects.create(ticket=ticket, unit=ticket.unit, actor=actor, note=note, automatic=automatic)
+    event_record(ticket=ticket, type=EventType.URGED, actor=actor, note=note,
+                 data={"urge_id": urge.pk, "automatic": automatic})
+    return urge
+
+
+@transaction.atomic
+def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: datetime | None = None) -> Supervision:
+    permissions.require_action(actor, "supervise")
+    reason = _text(reason, "reason", "督办事由")
+    ticket = ticket_lock(ticket)
+    require_status(ticket, *OPEN_STATUSES, action="督办")
+    if Supervision.objects.filter(ticket=ticket, status=SupervisionStatus.OPEN).exists():
+        raise Conflict("该工单已在督办中。", code="supervision_open")
+    case = Supervision.objects.create(ticket=ticket, unit=ticket.unit, reason=reason, deadline=deadline,
+                                      opened_by=actor)
+    event_record(ticket=ticket, type=EventType.SUPERVISION_OPENED, actor=actor, note=reason,
+                 data={"supervision_id": case.pk, "deadline": deadline.isoformat() if deadline else None})
+    return case
+
+
+@transaction.atomic
+def supervision_close(*, supervision: Supervision, actor: User, result: str) -> Supervision:
+    permissions.require_action(actor, "supervise")
+    result = _text(result, "result", "督办结果")
+    case = Supervision.objects.select_for_update().filter(pk=supervision.pk).first()
+    if case is None:
+        raise NotFound()
+    if case.status != SupervisionStatus.OPEN:
+        raise InvalidTransition("该督办已结案。", code="supervision_closed")
+    case.status, case.closed_by, case.closed_at, case.result = (
+        SupervisionStatus.CLOSED, actor, timezone.now(), result)
+    case.save(update_fields=["status", "closed_by", "closed_at", "result"])
+    event_record(ticket=case.ticket, type=EventType.SUPERVISION_CLOSED, actor=actor, note=result,
+                 data={"supervision_id": case.pk})
+    return case
+
+
+@transaction.atomic
+def ticket_grant_contact(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
+    """Let the handling unit see the caller's full contact data (not for 保密 tickets)."""
+    permissions.require_action(actor, "grant_contact")
+    ticket = ticket_lock(ticket)
+    if ticket.confidential:
+        raise InvalidTransition("保密工单不能向承办单位提供来电人信息。", code="confidential")
+    if ticket.handling_mode == HandlingMode.COORDINATED or ticket.unit_id is None:
+        raise InvalidTransition("工单尚未派给承办单位。", code="not_dispatched")
+    ticket.contact_granted = True
+    ticket.save(update_fields=["contact_granted", "updated_at"])
+    event_record(ticket=ticket, type=EventType.CONTACT_GRANTED, actor=actor, note=note)
+    return ticket

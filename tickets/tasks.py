@@ -1,0 +1,42 @@
+"""Celery tasks of the tickets app. Tasks take ids, load, and call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import Status, Ticket, Urge
+from .selectors import due_soon_q, overdue_q
+from .services import ticket_urge
+
+logger = logging.getLogger(__name__)
+
+
+def auto_urge_candidates(now=None):
+    """Open tickets at a unit that are overdue or due soon and were not urged automatically today."""
+    now = now or timezone.now()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    urged_today = Urge.objects.filter(automatic=True, created_at__gte=start_of_day).values("ticket_id")
+    return (
+        Ticket.objects.filter(status__in=[Status.PENDING_SIGN, Status.HANDLING])
+        .filter(overdue_q(now) | due_soon_q(now))
+        .exclude(pk__in=urged_today)
+        .values_list("pk", flat=True)
+    )
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=60)
+def ticket_auto_urge_task(self) -> int:
+    """系统自动催办: every 15 minutes (beat), one automatic urge a day per ticket in yellow or red."""
+    now = timezone.now()
+    count = 0
+    for pk in list(auto_urge_candidates(now)):
+        ticket = Ticket.objects.get(pk=pk)
+        overdue = ticket.current_deadline and ticket.current_deadline < now
+        note = "工单已超期，请尽快办理。" if overdue else "工单即将到期，请抓紧办理。"
+        ticket_urge(ticket=ticket, actor=None, note=note, automatic=True)
+        count += 1
+    logger.info("auto-urge: %d tickets urged", count)
+    return count

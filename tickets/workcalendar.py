@@ -1,0 +1,167 @@
+"""Working-time arithmetic on the official Chinese calendar.
+
+The calendar is a table (``CalendarYear`` + ``CalendarDay``), pre-filled from the
+``chinese-calendar`` package and editable by an administrator. A day is a working day if it is a
+make-up working day (调休), or a Monday–Friday that is not a holiday. In a year with no data the
+calendar falls back to weekends only, and every computation that touched such a year reports a
+warning.
+
+"Working hours" count the clock hours that fall on working days: 24 working hours from Friday
+15:00 end on Monday 15:00 when the weekend is off. "N working days" are 24·N working hours.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+
+CACHE_VERSION_KEY = "workcalendar:version"
+PROCESS_TTL_SECONDS = 300
+_MAX_DAYS = 3660  # never walk further than ten years
+
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+@dataclass
+class Result:
+    value: datetime
+    warnings: list[str] = field(default_factory=list)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+class WorkCalendar:
+    def __init__(self, exceptions: dict[date, bool], known_years: set[int]):
+        self.exceptions = exceptions
+        self.known_years = known_years
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+    def _warn(self, years: set[int]) -> list[str]:
+        missing = sorted(y for y in years if y not in self.known_years)
+        return [f"{y}年没有节假日数据，该年按周末休息计算，请管理员补充日历。" for y in missing]
+
+    def add_working_hours(self, start: datetime, hours: float) -> Result:
+        tz = local_tz()
+        current = start.astimezone(tz)
+        remaining = timedelta(hours=hours)
+        years = {current.year}
+        for _ in range(_MAX_DAYS):
+            day = current.date()
+            years.add(day.year)
+            next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+            if self.is_workday(day):
+                available = next_midnight - current
+                if remaining <= available:
+                    return Result(current + remaining, self._warn(years))
+                remaining -= available
+            current = next_midnight
+        raise ValueError("时限超出可计算范围")
+
+    def add_working_days(self, start: datetime, days: int) -> Result:
+        return self.add_working_hours(start, 24 * days)
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working hours from ``start`` to ``end`` (negative if ``end`` is earlier)."""
+        if end < start:
+            return -self.working_hours_between(end, start)
+        tz = local_tz()
+        current, end = start.astimezone(tz), end.astimezone(tz)
+        total = timedelta()
+        for _ in range(_MAX_DAYS):
+            if current >= end:
+                break
+            day = current.date()
+            next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+            stop = min(next_midnight, end)
+            if self.is_workday(day):
+                total += stop - current
+            current = stop
+        return total.total_seconds() / 3600
+
+
+_lock = threading.Lock()
+_cached: tuple[float, object, WorkCalendar] | None = None
+
+
+def invalidate() -> None:
+    """Called by every write to the calendar tables; other processes reload within the TTL."""
+    global _cached
+    with _lock:
+        _cached = None
+    try:
+        cache.set(CACHE_VERSION_KEY, time.time(), None)
+    except Exception:  # a cache outage must not block a calendar edit
+        pass
+
+
+def get_calendar() -> WorkCalendar:
+    global _cached
+    from .models import CalendarDay, CalendarYear
+
+    try:
+        version = cache.get(CACHE_VERSION_KEY)
+    except Exception:
+        version = None
+    now = time.monotonic()
+    with _lock:
+        if _cached and _cached[1] == version and now - _cached[0] < PROCESS_TTL_SECONDS:
+            return _cached[2]
+    exceptions = dict(CalendarDay.objects.values_list("date", "is_workday"))
+    years = set(CalendarYear.objects.values_list("year", flat=True))
+    calendar = WorkCalendar(exceptions, years)
+    with _lock:
+        _cached = (now, version, calendar)
+    return calendar
+
+
+def load_from_chinese_calendar(*, first_year: int = 2004, last_year: int | None = None) -> tuple[int, int]:
+    """Fill the calendar tables from the ``chinese-calendar`` package; returns (years, days).
+
+    Existing rows are kept (an administrator's edits win); only missing dates and years are added.
+    """
+    import chinese_calendar
+
+    from .models import CalendarDay, CalendarYear
+
+    known = sorted({d.year for d in chinese_calendar.holidays})
+    last_year = min(last_year or known[-1], known[-1])
+    existing_years = set(CalendarYear.objects.values_list("year", flat=True))
+    existing_days = set(CalendarDay.objects.values_list("date", flat=True))
+    new_days = []
+    for day, name in chinese_calendar.holidays.items():
+        if first_year <= day.year <= last_year and day not in existing_days and day.weekday() < 5:
+            new_days.append(CalendarDay(date=day, is_workday=False, name=HOLIDAY_NAMES.get(name, name)))
+    for day, name in chinese_calendar.workdays.items():
+        if first_year <= day.year <= last_year and day not in existing_days:
+            label = HOLIDAY_NAMES.get(name, name)
+            new_days.append(CalendarDay(date=day, is_workday=True, name=f"{label}调休上班"))
+    CalendarDay.objects.bulk_create(new_days, batch_size=500)
+    new_years = [
+        CalendarYear(year=y, source="chinese-calendar")
+        for y in range(first_year, last_year + 1)
+        if y not in existing_years
+    ]
+    CalendarYear.objects.bulk_create(new_years)
+    invalidate()
+    return len(new_years), len(new_days)
