@@ -625,3 +625,22 @@ class CallerDataAccess(AppendOnlyModel):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = verbose_name_plural = "来电人信息访问记录"
+
+
+class Attachment(models.Model):
+    """A file attached to a ticket (a unit's reply evidence, an operator's photo); checked for type
+    and size by the service that stores it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(TicketEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    file = models.FileField("文件", upload_to="attachments/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    internal = models.BooleanField("仅内部可见", default=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = verbose_name_plural = "附件"
