@@ -17,8 +17,20 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("tickets.exchange.urls")),  # imports, platforms, outbox, export (before the api)
     path("api/", include("tickets.apis.urls")),
+    path("api/assessment/", include("assessment.api_urls")),
+    path("assessment/", include("assessment.urls")),
+    path("api/", include("reports.apis_urls")),
+    path("bulletins/", include("reports.urls_public")),
+    path("reports/", include("reports.urls")),
+    path("", include("tickets.urls")),
 ]
+
+# JSON error bodies ({"code", "detail"}) for unmatched /api/ URLs and unhandled errors; HTML elsewhere.
+handler400 = "tickets.apis.errors.bad_request"
+handler404 = "tickets.apis.errors.page_not_found"
+handler500 = "tickets.apis.errors.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

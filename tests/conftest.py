@@ -3,13 +3,23 @@ helpers that bring a ticket to any state through the real services."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from tickets import services
 from tickets.models import AppealType, Category, Channel, Role, Unit, UpperPlatform, User
 from tickets.services.directory import directory_load_ruzhou
 from tickets.workcalendar import invalidate, load_from_chinese_calendar
+
+
+# Property-based tests explore at random while developing; CI replays a fixed sequence, so that a
+# submission's result does not depend on luck (run with HYPOTHESIS_PROFILE=explore to search anew).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _ensure_directory():

@@ -445,6 +445,8 @@ class AppendOnlyModel(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("审计记录只能追加，不能修改。")
+        # Always INSERT: a new instance carrying an existing id must not overwrite that row.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -644,3 +646,79 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = verbose_name_plural = "附件"
+
+
+# --------------------------------------------------------------------------------------------
+# Data exchange: import jobs (upload page) and the outbox of replies to upper platforms
+# --------------------------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    UNITS = "units", "承办单位"
+    STATIONING = "stationing", "派驻情况"
+    TICKETS = "tickets", "工单"
+    CALLS = "calls", "来电记录"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "导入中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ImportJob(models.Model):
+    """One upload of a spreadsheet on the import page; the import runs as a Celery task and the
+    page polls ``processed``/``total``. ``errors`` holds the row errors of a failed import."""
+
+    kind = models.CharField("导入类型", max_length=12, choices=ImportKind.choices)
+    status = models.CharField("状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200)
+    total = models.PositiveIntegerField("总行数", default=0)
+    processed = models.PositiveIntegerField("已处理", default=0)
+    errors = models.JSONField("错误", default=list, blank=True)
+    summary = models.JSONField("结果", default=dict, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "导入任务"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已送达"
+    FAILED = "failed", "发送失败"
+
+
+class OutboxMessage(models.Model):
+    """A result to report to an upper platform, written in the same transaction as the reply or
+    close, and delivered (with retries) by a task; ``idempotency_key`` lets the platform record it
+    exactly once however many times it is sent."""
+
+    platform = models.ForeignKey(UpperPlatform, on_delete=models.PROTECT, related_name="outbox")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField("类型", max_length=10)
+    idempotency_key = models.CharField("幂等键", max_length=64, unique=True)
+    payload = models.JSONField("内容", default=dict)
+    status = models.CharField("状态", max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试时间", default=timezone.now)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField("送达时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "上报发件箱"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.status}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,13 +18,15 @@ PHONE_OK = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11}|\d{7,8}|400\d{7}|9\d{4,5}|1\d{
 
 def phone_normalise(raw: str) -> str:
     """Digits only, without +86 / 0086; raises ``InvalidInput`` for what is not a phone number."""
-    value = (raw or "").strip()
+    # NFKC turns full-width input (１３８…, ＋８６, （０３７５）) into ASCII; other scripts' digits stay
+    # non-ASCII and are refused below, so one number always has one stored form and one digest.
+    value = unicodedata.normalize("NFKC", raw or "").strip()
     if not value:
         return ""
-    if not re.fullmatch(r"[\d\s\-+()（）]+", value):
+    if not re.fullmatch(r"[0-9\s\-+()]+", value, flags=re.ASCII):
         raise InvalidInput("联系电话格式不正确：只能包含数字、空格、“-”或“+86”。", code="invalid_phone",
                            fields={"caller_phone": ["联系电话格式不正确。"]})
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^0-9]", "", value)
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
@@ -68,7 +71,7 @@ def caller_view(*, user, ticket, allow_full: bool = True) -> CallerView:
     """What ``user`` may see of ``ticket``'s caller. ``allow_full=False`` masks even for the centre
     (lists show masked data; full data only on a logged detail view)."""
     if user.role == Role.UNIT_HANDLER:
-        if ticket.confidential:
+        if ticket.confidential or ticket.unit_id is None or ticket.unit_id != user.unit_id:
             return CallerView("", "", "hidden")
         if ticket.contact_granted:
             return CallerView(ticket.caller_name, ticket.caller_phone, "full")

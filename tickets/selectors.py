@@ -109,3 +109,75 @@ def tickets_by_caller(*, user: User, phone: str, days: int | None = None) -> Que
 
 def open_tickets_by_caller(*, user: User, phone: str) -> QuerySet[Ticket]:
     return tickets_by_caller(user=user, phone=phone).filter(status__in=OPEN_STATUSES)
+
+
+# --- Reads for the operator's new-call page and the dispatcher's form -------------------------
+
+
+def ticket_duplicates(*, user: User, caller_phone: str = "", township_id: int | None = None,
+                      category_id: int | None = None, days: int = 30, limit: int = 10) -> list[Ticket]:
+    """Possible duplicates of a new call: tickets of the last ``days`` days with the same caller
+    number, or with the same township and category; open tickets first."""
+    since = timezone.now() - timedelta(days=days)
+    condition = Q()
+    try:
+        digest = phone_digest(phone_normalise(caller_phone))
+    except Exception:  # an incomplete number while the operator types
+        digest = ""
+    if digest:
+        condition |= Q(caller_phone_digest=digest)
+    if township_id and category_id:
+        condition |= Q(township_id=township_id, category_id=category_id)
+    if not condition:
+        return []
+    qs = ticket_queryset_for_user(user=user).filter(condition, registered_at__gte=since).exclude(
+        status=Status.MERGED)
+    return sorted(qs.order_by("-registered_at")[:limit], key=lambda t: (not t.is_open, -t.registered_at.timestamp()))
+
+
+def unit_suggestions(*, ticket: Ticket, limit: int = 3, days: int = 365) -> list[dict]:
+    """Units that handled tickets of the same category in the same township (then the same category
+    anywhere) during the last ``days`` days, most frequent first; the township's own government last."""
+    from django.db.models import Count
+
+    from .models import Unit
+
+    since = timezone.now() - timedelta(days=days)
+    base = Ticket.objects.filter(category_id=ticket.category_id, unit__isnull=False, unit__active=True,
+                                 registered_at__gte=since).exclude(pk=ticket.pk)
+    found: list[dict] = []
+    seen: set[int] = set()
+    scopes = [base.filter(township_id=ticket.township_id)] if ticket.township_id else []
+    scopes.append(base)
+    for reason, qs in zip(["同乡镇同类工单", "同类工单"][-len(scopes):], scopes, strict=True):
+        for row in qs.values("unit_id", "unit__short_name").annotate(n=Count("id")).order_by("-n", "unit_id")[:limit]:
+            if row["unit_id"] not in seen and len(found) < limit:
+                seen.add(row["unit_id"])
+                found.append({"unit_id": row["unit_id"], "name": row["unit__short_name"], "count": row["n"],
+                              "reason": reason})
+    if ticket.township_id and ticket.township_id not in seen and len(found) < limit:
+        township = Unit.objects.filter(pk=ticket.township_id, active=True).values("id", "short_name").first()
+        if township:
+            found.append({"unit_id": township["id"], "name": township["short_name"], "count": 0,
+                          "reason": "事发乡镇"})
+    return found
+
+
+def knowledge_answers(*, user: User, category_id: int | None, text: str = "", limit: int = 5) -> list[dict]:
+    """Earlier public answers (closed tickets with a reply) of the same category, newest first,
+    one per distinct answer: the operator's knowledge base for answering on the spot."""
+    if not category_id:
+        return []
+    qs = ticket_queryset_for_user(user=user).filter(
+        category_id=category_id, status=Status.CLOSED, closed_by_judgement=False).exclude(reply_text="")
+    if text:
+        qs = qs.filter(Q(content__icontains=text) | Q(reply_text__icontains=text))
+    answers: list[dict] = []
+    seen: set[str] = set()
+    for number, reply, closed_at in qs.order_by("-closed_at").values_list("number", "reply_text", "closed_at")[:50]:
+        if reply not in seen:
+            seen.add(reply)
+            answers.append({"number": number, "reply_text": reply, "closed_at": closed_at})
+        if len(answers) >= limit:
+            break
+    return answers

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
+from .exceptions import ApplicationError
 from .models import Status, Ticket, Urge
 from .selectors import due_soon_q, overdue_q
-from .services import ticket_urge
+from .services import ticket_lock, ticket_urge
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +35,28 @@ def ticket_auto_urge_task(self) -> int:
     now = timezone.now()
     count = 0
     for pk in list(auto_urge_candidates(now)):
-        ticket = Ticket.objects.get(pk=pk)
-        overdue = ticket.current_deadline and ticket.current_deadline < now
-        note = "工单已超期，请尽快办理。" if overdue else "工单即将到期，请抓紧办理。"
-        ticket_urge(ticket=ticket, actor=None, note=note, automatic=True)
-        count += 1
+        try:
+            count += _auto_urge_one(pk, now)
+        except ApplicationError as exc:  # the ticket moved on meanwhile (signed, replied, closed …)
+            logger.info("auto-urge: ticket %s skipped (%s)", pk, exc.code)
     logger.info("auto-urge: %d tickets urged", count)
     return count
+
+
+@transaction.atomic
+def _auto_urge_one(pk: int, now) -> bool:
+    """Urge one ticket under its row lock, unless another run (an overlapping beat, a second
+    worker) urged it today already: once per ticket per day, even with runs in parallel."""
+    ticket = ticket_lock(pk)
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if Urge.objects.filter(ticket=ticket, automatic=True, created_at__gte=start_of_day).exists():
+        return False
+    overdue = ticket.current_deadline and ticket.current_deadline < now
+    note = "工单已超期，请尽快办理。" if overdue else "工单即将到期，请抓紧办理。"
+    ticket_urge(ticket=ticket, actor=None, note=note, automatic=True)
+    return True
+
+
+# Tasks of the data-exchange packages, registered with the worker through this module.
+from .exchange.tasks import outbox_deliver_task, outbox_sweep_task  # noqa: E402,F401
+from .imports.tasks import import_job_run_task  # noqa: E402,F401

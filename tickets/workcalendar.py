@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 CACHE_VERSION_KEY = "workcalendar:version"
 PROCESS_TTL_SECONDS = 300
@@ -105,12 +106,20 @@ _cached: tuple[float, object, WorkCalendar] | None = None
 
 
 def invalidate() -> None:
-    """Called by every write to the calendar tables; other processes reload within the TTL."""
+    """Called by every write to the calendar tables; other processes reload within the TTL.
+
+    Invalidates now and again when the writer's transaction commits: a reader that reloads in
+    between still sees the old rows, and would otherwise keep them under the new version."""
+    _invalidate_now()
+    transaction.on_commit(_invalidate_now)
+
+
+def _invalidate_now() -> None:
     global _cached
     with _lock:
         _cached = None
     try:
-        cache.set(CACHE_VERSION_KEY, time.time(), None)
+        cache.set(CACHE_VERSION_KEY, time.time_ns(), None)
     except Exception:  # a cache outage must not block a calendar edit
         pass
 

@@ -23,10 +23,12 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # Secrets have no default outside DEBUG.
 _DEV_SECRET = "dev-only-insecure-key-never-use-in-production-1b6f0c3e9a"
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else None)
+# An empty value counts as unset (a copied .env.example has "DJANGO_SECRET_KEY=").
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or (_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is not set. Set it (see .env.example) or run with DJANGO_DEBUG=1 for development."
+        "DJANGO_SECRET_KEY is not set. Set it (see .env.example) or run with DJANGO_DEBUG=1 for development. "
+        "未设置 DJANGO_SECRET_KEY：生产环境请按 .env.example 设置，开发环境请设置 DJANGO_DEBUG=1。"
     )
 # Key for the HMAC that makes caller phone numbers searchable without storing them in clear text
 # in indexes. Falls back to SECRET_KEY so a development install works without extra setup.
@@ -130,6 +132,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "tickets.apis.errors.lockout"  # JSON {"code": "locked_out"} under /api/, the page elsewhere
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 
@@ -141,7 +144,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "hotline" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -178,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "tickets.apis.pagination.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tickets.apis.schema.AutoSchema",  # names nested Input/Output serializers
     "EXCEPTION_HANDLER": "tickets.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env("HOTLINE_LOGIN_THROTTLE", default="10/min")},
 }
@@ -191,6 +194,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several components get one stable name (no "StatusB4cEnum").
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "CallKindEnum": "tickets.models.CallKind",
+        "ImportKindEnum": "tickets.models.ImportKind",
+        "ImportStatusEnum": "tickets.models.ImportStatus",
+        "OutboxStatusEnum": "tickets.models.OutboxStatus",
+        "BulletinOverrideKindEnum": ["good", "poor"],
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -210,11 +222,36 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.ticket_auto_urge_task",
         "schedule": crontab(minute="*/15"),
     },
+    "tickets-outbox-sweep": {
+        "task": "tickets.exchange.tasks.outbox_sweep_task",
+        "schedule": timedelta(seconds=env.int("HOTLINE_OUTBOX_SWEEP_SECONDS", default=60)),
+    },
+    # The month before, scored on the 2nd of each month at 02:00 (Asia/Shanghai).
+    "assessment-compute-previous-month": {
+        "task": "assessment.tasks.assessment_compute_task",
+        "schedule": crontab(minute=0, hour=2, day_of_month=2),
+    },
+    # After the monthly assessment (day 1): build the previous month's bulletin draft (idempotent).
+    "reports-bulletin-build": {
+        "task": "reports.tasks.bulletin_build_previous_month_task",
+        "schedule": crontab(minute=0, hour=6, day_of_month="2"),
+    },
 }
 
 # --- The hotline centre --------------------------------------------------------------------
 HOTLINE_CENTRE_NAME = env("HOTLINE_CENTRE_NAME", default="汝州市12345政务服务便民热线")
 HOTLINE_TICKET_PREFIX = env("HOTLINE_TICKET_PREFIX", default="RZ")
+# Results reported to upper platforms: retries with exponential backoff, then "failed" (resend by hand).
+HOTLINE_OUTBOX_BACKOFF_SECONDS = env.float("HOTLINE_OUTBOX_BACKOFF_SECONDS", default=30)
+HOTLINE_OUTBOX_BACKOFF_MAX_SECONDS = env.float("HOTLINE_OUTBOX_BACKOFF_MAX_SECONDS", default=3600)
+HOTLINE_OUTBOX_MAX_ATTEMPTS = env.int("HOTLINE_OUTBOX_MAX_ATTEMPTS", default=10)
+HOTLINE_OUTBOX_TIMEOUT_SECONDS = env.float("HOTLINE_OUTBOX_TIMEOUT_SECONDS", default=10)
+# Monthly bulletin: the issuing office, and the running issue number's starting point
+# ("YYYY-MM:N" = that month is 总第N期; one issue a month).
+HOTLINE_BULLETIN_OFFICE = env("HOTLINE_BULLETIN_OFFICE", default="汝州市人民政府办公室")
+HOTLINE_BULLETIN_START = env("HOTLINE_BULLETIN_START", default="2024-04:280")
+# Attachments (replies, photos): jpg/png/pdf/docx/xlsx, checked by extension and content.
+HOTLINE_ATTACHMENT_MAX_BYTES = env.int("HOTLINE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Logging: no caller data ever; the filter scrubs phone numbers from every record. --------
 LOGGING = {
@@ -226,5 +263,5 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_phones"]},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -11,6 +11,9 @@ from .base import DATABASES  # noqa: E402
 # Argon2 is the production hasher (asserted by a test); tests hash with MD5 only for speed.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Serve static files from the apps (finders), never from a STATIC_ROOT that a benchmark may be rewriting.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

@@ -1,5 +1,6 @@
 """Every write to tickets, calls and the directory goes through these services."""
 
+from .access import caller_access_record
 from .common import ALLOWED_TRANSITIONS, event_record, ticket_lock, ticket_transition
 from .deadlines import Light, deadlines_for_dispatch, due_soon_threshold, ticket_light, time_limit_rule_for
 from .registration import call_create, ticket_create, ticket_number_next
@@ -23,7 +24,7 @@ from .workflow import (
 )
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "Light", "call_create", "deadlines_for_dispatch", "due_soon_threshold", "event_record",
+    "ALLOWED_TRANSITIONS", "Light", "call_create", "caller_access_record", "deadlines_for_dispatch", "due_soon_threshold", "event_record",
     "supervision_close", "supervision_open", "ticket_callback", "ticket_create", "ticket_dispatch",
     "ticket_extension_decide", "ticket_extension_request", "ticket_grant_contact", "ticket_judge_close",
     "ticket_light", "ticket_lock", "ticket_merge", "ticket_number_next", "ticket_redo", "ticket_reply",

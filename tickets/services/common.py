@@ -36,7 +36,7 @@ def event_record(
         ticket=ticket,
         type=type,
         actor=actor,
-        unit=ticket.unit,
+        unit_id=ticket.unit_id,  # the id only: no query to load the unit
         from_status=from_status,
         to_status=to_status,
         note=note,

@@ -13,7 +13,10 @@ from ..workcalendar import get_calendar, local_tz
 DEFAULT_RULE = TimeLimitRule(valid_from=date(2000, 1, 1))
 
 
-def time_limit_rule_for(day: date) -> TimeLimitRule:
+def time_limit_rule_for(day: date, *, rules: list[TimeLimitRule] | None = None) -> TimeLimitRule:
+    """The rule in force on ``day``; ``rules`` (all rules, newest first) lets bulk work skip the query."""
+    if rules is not None:
+        return next((rule for rule in rules if rule.valid_from <= day), DEFAULT_RULE)
     rule = TimeLimitRule.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
     return rule or DEFAULT_RULE
 
@@ -26,14 +29,16 @@ class DispatchDeadlines:
     warnings: list[str]
 
 
-def dispatch_deadline_for(registered_at: datetime) -> datetime:
-    rule = time_limit_rule_for(registered_at.astimezone(local_tz()).date())
+def dispatch_deadline_for(registered_at: datetime, *, rules: list[TimeLimitRule] | None = None) -> datetime:
+    rule = time_limit_rule_for(registered_at.astimezone(local_tz()).date(), rules=rules)
     return registered_at + timedelta(hours=rule.dispatch_hours)
 
 
-def deadlines_for_dispatch(*, ticket: Ticket, dispatched_at: datetime) -> DispatchDeadlines:
-    calendar = get_calendar()
-    rule = time_limit_rule_for(dispatched_at.astimezone(local_tz()).date())
+def deadlines_for_dispatch(*, ticket: Ticket, dispatched_at: datetime, calendar=None,
+                           rules: list[TimeLimitRule] | None = None) -> DispatchDeadlines:
+    """``calendar`` and ``rules`` (pre-loaded once) let bulk imports compute without queries."""
+    calendar = calendar or get_calendar()
+    rule = time_limit_rule_for(dispatched_at.astimezone(local_tz()).date(), rules=rules)
     warnings: list[str] = []
     feedback = None
     if ticket.urgent:
@@ -62,8 +67,11 @@ class Light:
     RED = "red"
 
 
-def ticket_light(ticket: Ticket, *, now: datetime | None = None, calendar=None) -> str:
-    """Green, yellow (within the warning margin — 1 working day by default) or red (overdue)."""
+def ticket_light(ticket: Ticket, *, now: datetime | None = None, calendar=None,
+                 rule: TimeLimitRule | None = None) -> str:
+    """Green, yellow (within the warning margin — 1 working day by default) or red (overdue).
+
+    Lists pass ``calendar`` and ``rule`` (loaded once per page) so that no row costs a query."""
     deadline = ticket.current_deadline
     if deadline is None or ticket.status in (Status.CLOSED, Status.MERGED):
         return Light.NONE
@@ -71,7 +79,8 @@ def ticket_light(ticket: Ticket, *, now: datetime | None = None, calendar=None) 
     if now > deadline:
         return Light.RED
     calendar = calendar or get_calendar()
-    margin_hours = 24 * time_limit_rule_for(now.astimezone(local_tz()).date()).warning_working_days
+    rule = rule or time_limit_rule_for(now.astimezone(local_tz()).date())
+    margin_hours = 24 * rule.warning_working_days
     if calendar.working_hours_between(now, deadline) <= margin_hours:
         return Light.YELLOW
     return Light.GREEN

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -43,14 +43,33 @@ def ticket_number_next(*, at: datetime | None = None) -> str:
     row lock held to the end of the caller's transaction, so concurrent registrations queue for
     that moment only (callers take the number as late as possible in their transaction)."""
     key = (at or timezone.now()).astimezone(local_tz()).strftime("%Y%m%d")
-    if not TicketSequence.objects.filter(key=key).update(value=F("value") + 1):
-        try:
-            with transaction.atomic():
-                TicketSequence.objects.create(key=key, value=1)
-        except IntegrityError:
-            TicketSequence.objects.filter(key=key).update(value=F("value") + 1)
-    value = TicketSequence.objects.values_list("value", flat=True).get(key=key)
+    value = _sequence_increment(key)
+    if value is None:
+        if not TicketSequence.objects.filter(key=key).update(value=F("value") + 1):
+            try:
+                with transaction.atomic():
+                    TicketSequence.objects.create(key=key, value=1)
+            except IntegrityError:
+                TicketSequence.objects.filter(key=key).update(value=F("value") + 1)
+        value = TicketSequence.objects.values_list("value", flat=True).get(key=key)
     return f"{settings.HOTLINE_TICKET_PREFIX}{key}{value:05d}"
+
+
+def _sequence_increment(key: str) -> int | None:
+    """``UPDATE … SET value = value + 1 … RETURNING value``: increment and read in one round trip
+    while the row lock is held (PostgreSQL; SQLite ≥ 3.35). None when the day's row does not exist
+    yet or the database cannot return from an UPDATE."""
+    if connection.vendor not in ("postgresql", "sqlite") or (
+        connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35)
+    ):
+        return None
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(TicketSequence._meta.db_table)} SET {qn('value')} = {qn('value')} + 1 "
+           f"WHERE {qn('key')} = %s RETURNING {qn('value')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _validation(exc: ValidationError) -> InvalidInput:

@@ -3,7 +3,7 @@ and the state, changes what it must, and writes its event — in one transaction
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,8 +26,14 @@ from ..models import (
     Urge,
     User,
 )
+from ..workcalendar import local_tz
 from .common import event_record, require_status, ticket_lock, ticket_transition
-from .deadlines import deadlines_for_dispatch, dispatch_deadline_for, handle_deadline_from
+from .deadlines import (
+    deadlines_for_dispatch,
+    dispatch_deadline_for,
+    handle_deadline_from,
+    time_limit_rule_for,
+)
 
 S = Status
 
@@ -75,22 +81,26 @@ def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, chec
     permissions.require_unit_of(actor, ticket)
     require_status(ticket, S.PENDING_SIGN, action="签收")
     ticket.signed_at = at or timezone.now()
+    if ticket.urgent:  # 紧急件: first feedback within N hours of the actual signing
+        rule = time_limit_rule_for(ticket.signed_at.astimezone(local_tz()).date())
+        ticket.feedback_deadline = ticket.signed_at + timedelta(hours=rule.urgent_feedback_hours)
     return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.SIGNED,
-                             update_fields=("signed_at",), at=ticket.signed_at)
+                             update_fields=("signed_at", "feedback_deadline"), at=ticket.signed_at)
 
 
 @transaction.atomic
-def ticket_return_request(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+def ticket_return_request(*, ticket: Ticket, actor: User, reason: str, at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "return_request")
     reason = _text(reason, "reason", "退单理由")
     ticket = ticket_lock(ticket)
     permissions.require_unit_of(actor, ticket)
     require_status(ticket, S.PENDING_SIGN, S.HANDLING, action="申请退单")
     ReturnRequest.objects.create(
-        ticket=ticket, unit=ticket.unit, reason=reason, previous_status=ticket.status, requested_by=actor
+        ticket=ticket, unit=ticket.unit, reason=reason, previous_status=ticket.status, requested_by=actor,
+        requested_at=at or timezone.now(),
     )
     return ticket_transition(ticket=ticket, to=S.RETURN_PENDING, actor=actor,
-                             event_type=EventType.RETURN_REQUESTED, note=reason)
+                             event_type=EventType.RETURN_REQUESTED, note=reason, at=at)
 
 
 def _pending(model, ticket: Ticket, label: str):
@@ -101,7 +111,8 @@ def _pending(model, ticket: Ticket, label: str):
 
 
 @transaction.atomic
-def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: str = "") -> Ticket:
+def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: str = "",
+                         at: datetime | None = None) -> Ticket:
     """Approve: the ticket goes back to 待派单 without a unit (counted). Reject: back to the unit."""
     permissions.require_action(actor, "return_decide")
     ticket = ticket_lock(ticket)
@@ -109,35 +120,42 @@ def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: st
     if not approve:
         note = _text(note, "note", "驳回理由")
     request = _pending(ReturnRequest, ticket, "退单申请")
-    now = timezone.now()
+    now = at or timezone.now()
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     if not approve:
         return ticket_transition(ticket=ticket, to=Status(request.previous_status), actor=actor,
-                                 event_type=EventType.RETURN_REJECTED, note=note)
+                                 event_type=EventType.RETURN_REJECTED, note=note, at=now)
     returned_from = ticket.unit
+    # The next unit starts clean: the old unit's extension request and contact grant lapse.
+    ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
+        status=RequestStatus.REJECTED, decided_at=now, decision_note="退单已同意，延期申请自动撤回"
+    )
+    ticket.contact_granted = False
+    ticket.deadline_warning = ""
     ticket.return_count += 1
     ticket.unit = None
     ticket.dispatched_at = ticket.signed_at = None
     ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
     ticket.dispatch_deadline = dispatch_deadline_for(now)
     return ticket_transition(
-        ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RETURN_APPROVED, note=note,
+        ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RETURN_APPROVED, note=note, at=now,
         data={"returned_by_unit": returned_from.short_name if returned_from else ""},
         update_fields=("return_count", "unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
-                       "feedback_deadline", "dispatch_deadline"),
+                       "feedback_deadline", "dispatch_deadline", "contact_granted", "deadline_warning"),
     )
 
 
 @transaction.atomic
-def ticket_extension_request(*, ticket: Ticket, actor: User, reason: str, requested_deadline: datetime) -> ExtensionRequest:
+def ticket_extension_request(*, ticket: Ticket, actor: User, reason: str, requested_deadline: datetime,
+                             at: datetime | None = None) -> ExtensionRequest:
     permissions.require_action(actor, "extension_request")
     reason = _text(reason, "reason", "延期理由")
     ticket = ticket_lock(ticket)
     permissions.require_unit_of(actor, ticket)
     require_status(ticket, S.HANDLING, action="申请延期")
-    now = timezone.now()
+    now = at or timezone.now()
     if ticket.handle_deadline and now > ticket.handle_deadline:
         raise InvalidTransition("已超过办理时限，不能再申请延期。", code="deadline_passed")
     if ticket.handle_deadline and requested_deadline <= ticket.handle_deadline:
@@ -146,28 +164,29 @@ def ticket_extension_request(*, ticket: Ticket, actor: User, reason: str, reques
     if ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).exists():
         raise Conflict("该工单已有待审批的延期申请。", code="extension_pending")
     request = ExtensionRequest.objects.create(
-        ticket=ticket, unit=ticket.unit, reason=reason, requested_deadline=requested_deadline, requested_by=actor
+        ticket=ticket, unit=ticket.unit, reason=reason, requested_deadline=requested_deadline, requested_by=actor,
+        requested_at=now,
     )
     event_record(ticket=ticket, type=EventType.EXTENSION_REQUESTED, actor=actor, note=reason,
-                 data={"requested_deadline": requested_deadline.isoformat(), "request_id": request.pk})
+                 data={"requested_deadline": requested_deadline.isoformat(), "request_id": request.pk}, at=now)
     return request
 
 
 @transaction.atomic
 def ticket_extension_decide(*, ticket: Ticket, actor: User, approve: bool, note: str = "",
-                            deadline: datetime | None = None) -> Ticket:
+                            deadline: datetime | None = None, at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "extension_decide")
     ticket = ticket_lock(ticket)
     require_status(ticket, S.HANDLING, action="审批延期")
     if not approve:
         note = _text(note, "note", "驳回理由")
     request = _pending(ExtensionRequest, ticket, "延期申请")
-    now = timezone.now()
+    now = at or timezone.now()
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     if not approve:
-        event_record(ticket=ticket, type=EventType.EXTENSION_REJECTED, actor=actor, note=note)
+        event_record(ticket=ticket, type=EventType.EXTENSION_REJECTED, actor=actor, note=note, at=now)
         return ticket
     new_deadline = deadline or request.requested_deadline
     if ticket.handle_deadline and new_deadline <= ticket.handle_deadline:
@@ -177,7 +196,8 @@ def ticket_extension_decide(*, ticket: Ticket, actor: User, approve: bool, note:
     ticket.extension_count += 1
     ticket.save(update_fields=["handle_deadline", "extension_count", "updated_at"])
     event_record(ticket=ticket, type=EventType.EXTENSION_APPROVED, actor=actor, note=note,
-                 data={"old_deadline": old.isoformat() if old else None, "new_deadline": new_deadline.isoformat()})
+                 data={"old_deadline": old.isoformat() if old else None, "new_deadline": new_deadline.isoformat()},
+                 at=now)
     return ticket
 
 
@@ -200,23 +220,33 @@ def ticket_reply(*, ticket: Ticket, actor: User, reply_text: str, internal_note:
     ticket.reply_text = reply_text
     ticket.internal_note = (internal_note or "").strip()
     ticket.replied_at = at or timezone.now()
-    return ticket_transition(ticket=ticket, to=S.REPLIED, actor=actor, event_type=EventType.REPLIED,
-                             note=reply_text, data={"internal_note": ticket.internal_note},
-                             update_fields=("reply_text", "internal_note", "replied_at"), at=ticket.replied_at)
+    ticket = ticket_transition(ticket=ticket, to=S.REPLIED, actor=actor, event_type=EventType.REPLIED,
+                               note=reply_text, data={"internal_note": ticket.internal_note},
+                               update_fields=("reply_text", "internal_note", "replied_at"), at=ticket.replied_at)
+    _report_upward(ticket, "reply")
+    return ticket
+
+
+def _report_upward(ticket: Ticket, kind: str) -> None:
+    """An upper platform's ticket reports its reply / close back up, through the outbox, in this
+    same transaction (nothing is lost if the platform or the broker is down)."""
+    from ..exchange.outbox import outbox_record
+
+    outbox_record(ticket=ticket, kind=kind)
 
 
 @transaction.atomic
-def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "") -> Ticket:
+def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "", at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "review")
     ticket = ticket_lock(ticket)
     require_status(ticket, S.REPLIED, action="审核")
     if passed:
         return ticket_transition(ticket=ticket, to=S.PENDING_CALLBACK, actor=actor,
-                                 event_type=EventType.REVIEW_PASSED, note=note)
+                                 event_type=EventType.REVIEW_PASSED, note=note, at=at)
     note = _text(note, "note", "审核意见")
     ticket.replied_at = None
     return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.REVIEW_FAILED,
-                             note=note, update_fields=("replied_at",))
+                             note=note, update_fields=("replied_at",), at=at)
 
 
 @transaction.atomic
@@ -237,13 +267,15 @@ def ticket_callback(*, ticket: Ticket, actor: User, result: str, resolved: bool,
         event_record(ticket=ticket, type=EventType.CALLBACK, actor=actor, note=note, data=data, at=at)
         return ticket
     ticket.closed_at = at
-    return ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.CALLBACK, note=note,
-                             data=data, at=at,
-                             update_fields=("callback_result", "callback_resolved", "callback_at", "closed_at"))
+    ticket = ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.CALLBACK, note=note,
+                               data=data, at=at,
+                               update_fields=("callback_result", "callback_resolved", "callback_at", "closed_at"))
+    _report_upward(ticket, "close")
+    return ticket
 
 
 @transaction.atomic
-def ticket_redo(*, ticket: Ticket, actor: User, note: str) -> Ticket:
+def ticket_redo(*, ticket: Ticket, actor: User, note: str, at: datetime | None = None) -> Ticket:
     """重办 after an unsatisfied callback: back to the unit with a fresh handling time limit."""
     permissions.require_action(actor, "redo")
     note = _text(note, "note", "重办要求")
@@ -251,28 +283,33 @@ def ticket_redo(*, ticket: Ticket, actor: User, note: str) -> Ticket:
     require_status(ticket, S.PENDING_CALLBACK, action="重办")
     if ticket.callback_result != CallbackResult.UNSATISFIED:
         raise InvalidTransition("只有回访不满意的工单才能重办。", code="redo_needs_unsatisfied")
-    now = timezone.now()
+    now = at or timezone.now()
     ticket.redo_count += 1
     ticket.replied_at = None
+    # This redo uses up the 不满意 (kept in the callback event): another redo needs a new callback.
+    ticket.callback_result, ticket.callback_resolved, ticket.callback_at = "", None, None
     ticket.handle_deadline, warnings = handle_deadline_from(ticket=ticket, start=now)
     ticket.deadline_warning = "；".join(warnings)
-    return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.REDO, note=note,
-                             update_fields=("redo_count", "replied_at", "handle_deadline", "deadline_warning"),
+    return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.REDO, note=note, at=now,
+                             update_fields=("redo_count", "replied_at", "handle_deadline", "deadline_warning",
+                                            "callback_result", "callback_resolved", "callback_at"),
                              data={"handle_deadline": ticket.handle_deadline.isoformat()})
 
 
 @transaction.atomic
-def ticket_judge_close(*, ticket: Ticket, actor: User, note: str) -> Ticket:
+def ticket_judge_close(*, ticket: Ticket, actor: User, note: str, at: datetime | None = None) -> Ticket:
     """研判办结: the centre closes an open ticket by its own judgement (e.g. 不合理诉求)."""
     permissions.require_action(actor, "judge_close")
     note = _text(note, "note", "研判意见")
     ticket = ticket_lock(ticket)
     require_status(ticket, *OPEN_STATUSES, action="研判办结")
     _close_pending_requests(ticket, "工单已研判办结")
-    ticket.closed_at = timezone.now()
+    ticket.closed_at = at or timezone.now()
     ticket.closed_by_judgement = True
-    return ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.JUDGED_CLOSED, note=note,
-                             update_fields=("closed_at", "closed_by_judgement"))
+    ticket = ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.JUDGED_CLOSED,
+                               note=note, update_fields=("closed_at", "closed_by_judgement"), at=ticket.closed_at)
+    _report_upward(ticket, "close")
+    return ticket
 
 
 def _close_pending_requests(ticket: Ticket, note: str) -> None:
@@ -283,7 +320,7 @@ def _close_pending_requests(ticket: Ticket, note: str) -> None:
 
 
 @transaction.atomic
-def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User, note: str = "") -> Ticket:
+def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User, note: str = "", at: datetime | None = None) -> Ticket:
     """并单: ``ticket`` duplicates ``into``; it is kept and linked, and no longer counts on its own."""
     permissions.require_action(actor, "merge")
     if ticket.pk == into.pk:
@@ -295,29 +332,34 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User, note: str = "") -
     require_status(ticket, *OPEN_STATUSES, action="并单")
     if into.status == S.MERGED:
         raise InvalidTransition(f"工单{into.number}本身已并入其他工单。", code="target_merged")
+    if into.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"工单{into.number}已办结，只能并入未办结的工单。", code="target_closed")
     _close_pending_requests(ticket, "工单已并单")
     ticket.merged_into = into
-    ticket.closed_at = timezone.now()
+    ticket.closed_at = at or timezone.now()
     return ticket_transition(ticket=ticket, to=S.MERGED, actor=actor, event_type=EventType.MERGED, note=note,
                              data={"into": into.number, "into_id": into.pk},
-                             update_fields=("merged_into", "closed_at"))
+                             update_fields=("merged_into", "closed_at"), at=ticket.closed_at)
 
 
 @transaction.atomic
-def ticket_urge(*, ticket: Ticket, actor: User | None, note: str, automatic: bool = False) -> Urge:
+def ticket_urge(*, ticket: Ticket, actor: User | None, note: str, automatic: bool = False,
+                at: datetime | None = None) -> Urge:
     if not automatic:
         permissions.require_action(actor, "urge")
     note = _text(note, "note", "催办内容")
     ticket = ticket_lock(ticket)
     require_status(ticket, S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING, action="催办")
-    urge = Urge.objects.create(ticket=ticket, unit=ticket.unit, actor=actor, note=note, automatic=automatic)
+    urge = Urge.objects.create(ticket=ticket, unit=ticket.unit, actor=actor, note=note, automatic=automatic,
+                               created_at=at or timezone.now())
     event_record(ticket=ticket, type=EventType.URGED, actor=actor, note=note,
-                 data={"urge_id": urge.pk, "automatic": automatic})
+                 data={"urge_id": urge.pk, "automatic": automatic}, at=urge.created_at)
     return urge
 
 
 @transaction.atomic
-def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: datetime | None = None) -> Supervision:
+def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: datetime | None = None,
+                     at: datetime | None = None) -> Supervision:
     permissions.require_action(actor, "supervise")
     reason = _text(reason, "reason", "督办事由")
     ticket = ticket_lock(ticket)
@@ -325,9 +367,10 @@ def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: date
     if Supervision.objects.filter(ticket=ticket, status=SupervisionStatus.OPEN).exists():
         raise Conflict("该工单已在督办中。", code="supervision_open")
     case = Supervision.objects.create(ticket=ticket, unit=ticket.unit, reason=reason, deadline=deadline,
-                                      opened_by=actor)
+                                      opened_by=actor, opened_at=at or timezone.now())
     event_record(ticket=ticket, type=EventType.SUPERVISION_OPENED, actor=actor, note=reason,
-                 data={"supervision_id": case.pk, "deadline": deadline.isoformat() if deadline else None})
+                 data={"supervision_id": case.pk, "deadline": deadline.isoformat() if deadline else None},
+                 at=case.opened_at)
     return case
 
 
@@ -353,6 +396,7 @@ def ticket_grant_contact(*, ticket: Ticket, actor: User, note: str = "") -> Tick
     """Let the handling unit see the caller's full contact data (not for 保密 tickets)."""
     permissions.require_action(actor, "grant_contact")
     ticket = ticket_lock(ticket)
+    require_status(ticket, *OPEN_STATUSES, action="允许承办单位联系来电人")
     if ticket.confidential:
         raise InvalidTransition("保密工单不能向承办单位提供来电人信息。", code="confidential")
     if ticket.handling_mode == HandlingMode.COORDINATED or ticket.unit_id is None:

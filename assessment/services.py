@@ -1,0 +1,364 @@
+"""Every write of the assessment app: rule versions, stationing, adjustments, and computing a month.
+
+Services are keyword-only and atomic. ``actor=None`` means the system (management commands, beat
+jobs, imports) and skips the role check; a user must have an assessment role (考核员 or 管理员).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from tickets.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from tickets.models import AssessmentGroup, HandlingMode, Source, Status, Ticket, Unit, UnitName, User
+from tickets.permissions import ASSESS_ROLES, has_role
+
+from . import scoring
+from .models import Adjustment, AssessmentRun, RuleSet, RunStatus, Stationing, UnitScore
+
+DEFAULT_RULE_FROM = date(2000, 1, 1)
+RULE_FIELDS = (
+    "name", "weight_sign", "weight_close", "weight_resolved", "weight_satisfied", "basic_weight", "min_tickets",
+    "stationing_deduction", "sign_grace_minutes", "close_grace_minutes", "evaluation_day", "note",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def require_assessor(actor: User | None) -> None:
+    if actor is not None and not has_role(actor, ASSESS_ROLES):
+        raise PermissionDenied("只有考核员或管理员可以修改考核数据。")
+
+
+def month_first(value: date | datetime | str) -> date:
+    """The first day of the month of ``value`` (a date, a datetime, or ``YYYY-MM``)."""
+    if isinstance(value, str):
+        try:
+            year, month = value.strip().split("-")[:2]
+            return date(int(year), int(month), 1)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"月份格式应为 YYYY-MM：{value}", fields={"month": ["格式应为 YYYY-MM。"]}) from exc
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """[start, end) of the month in the centre's time zone (Asia/Shanghai), aware."""
+    tz = timezone.get_default_timezone()
+    start = datetime(month.year, month.month, 1, tzinfo=tz)
+    end_month = next_month(month)
+    end = datetime(end_month.year, end_month.month, 1, tzinfo=tz)
+    return start, end
+
+
+def _validate(obj) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput("输入有误。", fields=exc.message_dict) from exc
+
+
+def _decimal(value, field: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise InvalidInput(f"{field} 不是数字。", fields={field: ["请输入数字。"]}) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Stationing and adjustments
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stationing_set(*, unit: Unit, month: date, complete: bool, actor: User | None) -> Stationing:
+    """Record whether ``unit``'s stationing for ``month`` is complete (idempotent upsert)."""
+    require_assessor(actor)
+    month = month_first(month)
+    stationing, created = Stationing.objects.select_for_update().get_or_create(
+        unit=unit, month=month, defaults={"complete": bool(complete), "updated_by": actor,
+                                          "updated_at": timezone.now()}
+    )
+    if not created and stationing.complete != bool(complete):
+        stationing.complete = bool(complete)
+        stationing.updated_by = actor
+        stationing.updated_at = timezone.now()
+        _validate(stationing)
+        stationing.save(update_fields=["complete", "updated_by", "updated_at"])
+    return stationing
+
+
+@transaction.atomic
+def adjustment_create(*, unit: Unit, month: date, points, reason: str, actor: User) -> Adjustment:
+    """A manual adjustment (加减分) with a reason and an author; points may be negative."""
+    if actor is None:
+        raise InvalidInput("加减分必须有录入人。", fields={"actor": ["必填。"]})
+    require_assessor(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写加减分理由。", fields={"reason": ["请填写理由。"]})
+    points = _decimal(points, "points")
+    if points == 0:
+        raise InvalidInput("分值不能为0。", fields={"points": ["分值不能为0。"]})
+    adjustment = Adjustment(unit=unit, month=month_first(month), points=points, reason=reason, created_by=actor)
+    _validate(adjustment)
+    adjustment.save()
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_delete(*, adjustment: Adjustment, actor: User) -> None:
+    require_assessor(actor)
+    if actor is None:
+        raise PermissionDenied()
+    adjustment.delete()
+
+
+# --------------------------------------------------------------------------------------------
+# Rule sets
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ruleset_ensure_default() -> RuleSet:
+    """The default rule of assessment.md, in force from 2000-01 unless some version exists."""
+    rule = RuleSet.objects.order_by("valid_from").first()
+    if rule is None:
+        rule = RuleSet.objects.create(valid_from=DEFAULT_RULE_FROM, name="默认规则（assessment.md）")
+    return rule
+
+
+def ruleset_for_month(month: date) -> RuleSet:
+    month = month_first(month)
+    rule = RuleSet.objects.filter(valid_from__lte=month).order_by("-valid_from").first()
+    if rule is None:
+        if not RuleSet.objects.exists():
+            return ruleset_ensure_default()
+        raise NotFound(f"{month:%Y-%m}没有生效的考核规则。")
+    return rule
+
+
+@transaction.atomic
+def ruleset_create(*, valid_from: date, actor: User | None, **values) -> RuleSet:
+    """A new rule version in force from the month ``valid_from`` on. Earlier months keep theirs."""
+    require_assessor(actor)
+    valid_from = month_first(valid_from)
+    if RuleSet.objects.filter(valid_from=valid_from).exists():
+        raise Conflict(f"{valid_from:%Y-%m}起的规则版本已存在，请修改它或选择其他月份。",
+                       fields={"valid_from": ["该月份已有规则版本。"]})
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise InvalidInput("未知的规则字段。", fields={k: ["未知字段。"] for k in sorted(unknown)})
+    rule = RuleSet(valid_from=valid_from, created_by=actor, **values)
+    _validate(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def ruleset_update(*, rule_set: RuleSet, actor: User | None, **values) -> RuleSet:
+    """Edit a version that has not scored any month yet. A version already used is frozen, so that
+    stored months stay explainable: add a new version instead."""
+    require_assessor(actor)
+    rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    if rule_set.runs.exists():
+        raise Conflict("该规则版本已用于考核结果，不能修改；请新建一个版本。", code="rule_set_in_use")
+    unknown = set(values) - set(RULE_FIELDS) - {"valid_from"}
+    if unknown:
+        raise InvalidInput("未知的规则字段。", fields={k: ["未知字段。"] for k in sorted(unknown)})
+    if "valid_from" in values:
+        values["valid_from"] = month_first(values["valid_from"])
+        if RuleSet.objects.filter(valid_from=values["valid_from"]).exclude(pk=rule_set.pk).exists():
+            raise Conflict("该月份已有规则版本。", fields={"valid_from": ["该月份已有规则版本。"]})
+    for key, value in values.items():
+        setattr(rule_set, key, value)
+    _validate(rule_set)
+    rule_set.save()
+    return rule_set
+
+
+# --------------------------------------------------------------------------------------------
+# Computing a month
+# --------------------------------------------------------------------------------------------
+
+
+def counted_tickets(month: date):
+    """The tickets that count for ``month``: dispatched (交办处理) local tickets and every upper
+    ticket, with a unit, dispatched (else registered) in the month, not merged away."""
+    start, end = month_bounds(month_first(month))
+    in_month = Q(dispatched_at__gte=start, dispatched_at__lt=end) | Q(
+        dispatched_at__isnull=True, registered_at__gte=start, registered_at__lt=end
+    )
+    return (
+        Ticket.objects.filter(unit__isnull=False, merged_into__isnull=True)
+        .exclude(status=Status.MERGED)
+        .filter(Q(source=Source.UPPER) | Q(source=Source.LOCAL, handling_mode=HandlingMode.DISPATCHED))
+        .filter(in_month)
+    )
+
+
+def indicator_conditions(*, evaluated_at: datetime, rule: RuleSet) -> dict[str, Q]:
+    """The conditions of every numerator and denominator, judged at ``evaluated_at``."""
+    sign_grace = timedelta(minutes=rule.sign_grace_minutes)
+    close_grace = timedelta(minutes=rule.close_grace_minutes)
+    signed = Q(signed_at__isnull=False, signed_at__lte=evaluated_at)
+    replied = Q(replied_at__isnull=False, replied_at__lte=evaluated_at)
+    sign_limit = F("sign_deadline") + sign_grace if sign_grace else F("sign_deadline")
+    close_limit = F("handle_deadline") + close_grace if close_grace else F("handle_deadline")
+    sign_ok = Q(sign_deadline__isnull=True) | Q(signed_at__lte=sign_limit)
+    close_ok = Q(handle_deadline__isnull=True) | Q(replied_at__lte=close_limit)
+    called_back = Q(callback_at__isnull=True) | Q(callback_at__lte=evaluated_at)
+    return {
+        "sign_num": signed & sign_ok,
+        "sign_den": signed | Q(sign_deadline__lt=evaluated_at - sign_grace),
+        "close_num": replied & close_ok,
+        "close_den": replied | Q(handle_deadline__lt=evaluated_at - close_grace),
+        "resolved_num": Q(callback_result__in=["satisfied", "basic", "unsatisfied"], callback_resolved=True)
+        & called_back,
+        "satisfied": Q(callback_result="satisfied") & called_back,
+        "basic": Q(callback_result="basic") & called_back,
+        "unsatisfied": Q(callback_result="unsatisfied") & called_back,
+    }
+
+
+def month_counts(*, month: date, evaluated_at: datetime, rule: RuleSet) -> dict[int, dict]:
+    """One aggregate query: per unit, N and every numerator/denominator (conditional counts)."""
+    conditions = indicator_conditions(evaluated_at=evaluated_at, rule=rule)
+    annotations = {key: Count("pk", filter=cond) for key, cond in conditions.items()}
+    rows = counted_tickets(month).values("unit_id").order_by("unit_id").annotate(tickets=Count("pk"), **annotations)
+    return {row.pop("unit_id"): row for row in rows}
+
+
+def evaluation_time(*, month: date, rule: RuleSet, now: datetime | None = None) -> datetime:
+    """When "has passed" is judged: now (the default), or the rule's cut-off in the next month if
+    that has already come."""
+    now = now or timezone.now()
+    if rule.evaluation_day:
+        nm = next_month(month)
+        cutoff = datetime(nm.year, nm.month, rule.evaluation_day, tzinfo=timezone.get_default_timezone())
+        return min(now, cutoff)
+    return now
+
+
+def unit_names_for_month(month: date) -> dict[int, tuple[str, str]]:
+    """The names units had in ``month`` (renames keep history); the current name otherwise."""
+    end = next_month(month) - timedelta(days=1)
+    names: dict[int, tuple[str, str]] = {}
+    for row in UnitName.objects.filter(valid_from__lte=end).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=end)
+    ).order_by("valid_from").values("unit_id", "name", "short_name"):
+        names[row["unit_id"]] = (row["name"], row["short_name"])
+    return names
+
+
+@transaction.atomic
+def assessment_compute(*, month: date | str, actor: User | None = None,
+                       evaluated_at: datetime | None = None) -> AssessmentRun:
+    """Score ``month`` by the rule version in force for it and store the result, replacing any
+    earlier result of that month. Running it again with the same data gives the same rows."""
+    require_assessor(actor)
+    started = time.perf_counter()
+    month = month_first(month)
+    rule = ruleset_for_month(month)
+    evaluated_at = evaluated_at or evaluation_time(month=month, rule=rule)
+    weights = scoring.Weights.from_rule(rule)
+
+    # Serialise concurrent runs of the same month on the run row.
+    run, _ = AssessmentRun.objects.select_for_update().get_or_create(
+        month=month, defaults={"rule_set": rule, "evaluated_at": evaluated_at, "status": RunStatus.RUNNING}
+    )
+    run.scores.all().delete()
+
+    counts = month_counts(month=month, evaluated_at=evaluated_at, rule=rule)
+    stationing = dict(Stationing.objects.filter(month=month).values_list("unit_id", "complete"))
+    adjustments = {
+        row["unit_id"]: row["total"]
+        for row in Adjustment.objects.filter(month=month).values("unit_id").order_by("unit_id")
+        .annotate(total=Sum("points"))
+    }
+    names = unit_names_for_month(month)
+    units = Unit.objects.exclude(group=AssessmentGroup.NONE).filter(
+        Q(active=True) | Q(pk__in=list(counts)) | Q(pk__in=list(adjustments))
+    )
+
+    empty = dict.fromkeys(("tickets", "sign_num", "sign_den", "close_num", "close_den", "resolved_num",
+                           "satisfied", "basic", "unsatisfied"), 0)
+    scores: list[UnitScore] = []
+    by_group: dict[str, list[scoring.RankEntry]] = {}
+    for unit in units:
+        c = counts.get(unit.pk, empty)
+        name, short_name = names.get(unit.pk, (unit.name, unit.short_name))
+        row = UnitScore(
+            run=run, month=month, unit=unit, group=unit.group, unit_name=name, unit_short_name=short_name,
+            tickets=c["tickets"], sign_num=c["sign_num"], sign_den=c["sign_den"], close_num=c["close_num"],
+            close_den=c["close_den"], resolved_num=c["resolved_num"],
+            callbacks=c["satisfied"] + c["basic"] + c["unsatisfied"], satisfied=c["satisfied"], basic=c["basic"],
+            unsatisfied=c["unsatisfied"], stationing_required=unit.needs_stationing,
+            stationing_complete=stationing.get(unit.pk),
+            adjustments=adjustments.get(unit.pk) or Decimal(0),
+        )
+        if unit.needs_stationing and not stationing.get(unit.pk, False):
+            row.stationing_deduction = rule.stationing_deduction
+        if row.tickets < rule.min_tickets:
+            row.excluded = True
+        else:
+            base = scoring.base_score(scoring.Counts(
+                row.sign_num, row.sign_den, row.close_num, row.close_den, row.resolved_num, row.satisfied,
+                row.basic, row.unsatisfied), weights)
+            row.base_score = scoring.round_half_up(base, 8)
+            row.score = scoring.final_score(base, deduction=row.stationing_deduction, adjustments=row.adjustments)
+            by_group.setdefault(unit.group, []).append(
+                scoring.RankEntry(unit.pk, row.score, row.tickets, unit.order))
+        scores.append(row)
+
+    placed: dict[int, scoring.Ranked] = {}
+    good: set[int] = set()
+    poor: set[int] = set()
+    for entries in by_group.values():
+        ranked = scoring.rank(entries)
+        placed.update({r.key: r for r in ranked})
+        g, p = scoring.good_and_poor(ranked)
+        good.add(g)
+        if p is not None:
+            poor.add(p)
+    for row in scores:
+        if row.unit_id in placed:
+            row.rank = placed[row.unit_id].rank
+            row.position = placed[row.unit_id].position
+            row.good = row.unit_id in good
+            row.poor = row.unit_id in poor
+    UnitScore.objects.bulk_create(scores)
+
+    run.rule_set = rule
+    run.evaluated_at = evaluated_at
+    run.computed_at = timezone.now()
+    run.computed_by = actor
+    run.status = RunStatus.DONE
+    run.ticket_count = sum(c["tickets"] for uid, c in counts.items())
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    run.save()
+    return run
+
+
+def exact_indicators(score: UnitScore, rule: RuleSet) -> dict[str, Fraction]:
+    """The four indicators of a stored row, exactly (for explanations)."""
+    return scoring.indicators(
+        scoring.Counts(score.sign_num, score.sign_den, score.close_num, score.close_den, score.resolved_num,
+                       score.satisfied, score.basic, score.unsatisfied),
+        scoring.Weights.from_rule(rule),
+    )

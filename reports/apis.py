@@ -1,0 +1,110 @@
+"""Bulletin API: ``GET /api/bulletins/YYYY-MM/`` (public once published; drafts to centre roles),
+``POST /api/bulletins/YYYY-MM/build/``, ``PATCH /api/bulletins/YYYY-MM/`` (sections, date),
+``POST /api/bulletins/YYYY-MM/override/`` and ``POST /api/bulletins/YYYY-MM/publish/``."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets.exceptions import InvalidInput, NotFound
+from tickets.models import Role
+
+from . import selectors, services
+from .models import Bulletin
+
+DRAFT_READ_ROLES = frozenset({Role.EDITOR, Role.ASSESSOR, Role.LEADER, Role.ADMIN})
+
+PERIOD_PARAM = OpenApiParameter("period", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                description="期间 YYYY-MM")
+# The bulletin JSON of exchange.md (plus office, date and status): an open object.
+BULLETIN = OpenApiTypes.OBJECT
+
+
+def _month(period: str):
+    try:
+        return selectors.period_parse(period)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _bulletin(period: str) -> Bulletin:
+    _month(period)
+    bulletin = Bulletin.objects.filter(period=period).first()
+    if bulletin is None:
+        raise NotFound("该期简报不存在。")
+    return bulletin
+
+
+class BulletinDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    class UpdateSerializer(serializers.Serializer):
+        sections = serializers.DictField(required=False)
+        date = serializers.DateField(required=False)
+
+    @extend_schema(operation_id="bulletins_retrieve", summary="简报（已发布的公开；草稿仅中心角色可见）",
+                   parameters=[PERIOD_PARAM], responses=BULLETIN)
+    def get(self, request, period: str):
+        bulletin = _bulletin(period)
+        user = request.user
+        if not bulletin.is_published and not (user.is_authenticated and user.role in DRAFT_READ_ROLES):
+            raise NotFound("该期简报不存在或尚未发布。")
+        return Response(bulletin.as_json())
+
+    @extend_schema(operation_id="bulletins_partial_update", summary="修改简报草稿（各节文字、印发日期）",
+                   parameters=[PERIOD_PARAM], request=UpdateSerializer, responses=BULLETIN)
+    def patch(self, request, period: str):
+        if not request.user.is_authenticated:
+            raise NotFound("该期简报不存在或尚未发布。")
+        serializer = self.UpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bulletin = services.bulletin_update(
+            bulletin=_bulletin(period), actor=request.user,
+            sections=serializer.validated_data.get("sections"),
+            issue_date=serializer.validated_data.get("date"),
+        )
+        return Response(bulletin.as_json())
+
+
+class BulletinBuildApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="bulletins_build", summary="生成（或重新生成）简报草稿", parameters=[PERIOD_PARAM],
+                   request=None, responses=BULLETIN)
+    def post(self, request, period: str):
+        bulletin = services.bulletin_build(month=_month(period), actor=request.user)
+        return Response(bulletin.as_json(), status=status.HTTP_200_OK)
+
+
+class BulletinOverrideApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=["good", "poor"])
+        units = serializers.ListField(child=serializers.CharField())
+        reason = serializers.CharField()
+
+    @extend_schema(operation_id="bulletins_override", summary="调整办理较好／较差单位（记录理由）",
+                   parameters=[PERIOD_PARAM], request=InputSerializer, responses=BULLETIN)
+    def post(self, request, period: str):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bulletin = services.bulletin_override_units(
+            bulletin=_bulletin(period), actor=request.user, **serializer.validated_data
+        )
+        return Response(bulletin.as_json())
+
+
+class BulletinPublishApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="bulletins_publish", summary="发布简报", parameters=[PERIOD_PARAM], request=None,
+                   responses=BULLETIN)
+    def post(self, request, period: str):
+        bulletin = services.bulletin_publish(bulletin=_bulletin(period), actor=request.user)
+        return Response(bulletin.as_json())

@@ -1,0 +1,377 @@
+"""Reads for the bulletin: the month's statistics (database aggregations only), issue numbers,
+and the editor's suggestions.
+
+Every count here is one aggregate query over the month's rows; nothing loops over tickets in
+Python. The text suggestions (``hot_issue_suggestions``) segment a bounded sample of texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from tickets.models import (
+    AppealType,
+    Call,
+    CallbackResult,
+    HandlingMode,
+    Source,
+    Status,
+    Ticket,
+    Unit,
+)
+
+from .models import Bulletin, BulletinStatus
+
+CHINESE_MONTHS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+# --------------------------------------------------------------------------------------------
+# Periods and formatting
+# --------------------------------------------------------------------------------------------
+
+
+def period_parse(period: str) -> dt.date:
+    """``"2024-04"`` → ``date(2024, 4, 1)``; raises ValueError on anything else."""
+    match = PERIOD_RE.match(period or "")
+    if not match:
+        raise ValueError(f"期间格式应为 YYYY-MM：{period!r}")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def period_of(month: dt.date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def month_next(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_previous(month: dt.date) -> dt.date:
+    return dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the calendar month in the centre's time zone (Asia/Shanghai)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime(month.year, month.month, 1, tzinfo=tz)
+    nxt = month_next(month)
+    return start, dt.datetime(nxt.year, nxt.month, 1, tzinfo=tz)
+
+
+def percent(count: int, total: int) -> str:
+    """Share as printed: 2 decimals, half-up, computed exactly (1045/4998 → "20.91")."""
+    if not total:
+        return "0.00"
+    value = (Decimal(count) * 100 / Decimal(total)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:.2f}"
+
+
+def calls_printed(total: int) -> str:
+    """话务量 rounded half-up to the nearest hundred: 8712 → "约8700"."""
+    rounded = int((Decimal(total) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 100
+    return f"约{rounded}"
+
+
+def bulletin_title(month: dt.date) -> str:
+    return f"{settings.HOTLINE_CENTRE_NAME}{CHINESE_MONTHS[month.month - 1]}月份工作简报"
+
+
+def bulletin_issue_numbers(month: dt.date) -> tuple[int, int]:
+    """(年第N期, 总第N期). One issue a month: N in the year is the month; the running number counts
+    months from the configured starting point ``HOTLINE_BULLETIN_START`` = "YYYY-MM:number"."""
+    start_period, _, start_number = settings.HOTLINE_BULLETIN_START.partition(":")
+    start = period_parse(start_period.strip())
+    months = (month.year - start.year) * 12 + (month.month - start.month)
+    return month.month, max(1, int(start_number) + months)
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics (sections 一 and 二)
+# --------------------------------------------------------------------------------------------
+
+
+def month_tickets(month: dt.date):
+    """The month's tickets: registered in the month; a ticket merged into another (并单) is the
+    same matter and is not counted twice."""
+    start, end = month_bounds(month)
+    return Ticket.objects.filter(registered_at__gte=start, registered_at__lt=end).exclude(status=Status.MERGED)
+
+
+def calls_stats(month: dt.date) -> dict:
+    start, end = month_bounds(month)
+    total = Call.objects.filter(called_at__gte=start, called_at__lt=end).count()
+    return {"total": total, "printed": calls_printed(total)}
+
+
+def tickets_stats(month: dt.date) -> dict:
+    qs = month_tickets(month)
+    local = Q(source=Source.LOCAL)
+    totals = qs.aggregate(
+        total=Count("id"),
+        local=Count("id", filter=local),
+        coordinated=Count("id", filter=local & Q(handling_mode=HandlingMode.COORDINATED)),
+        dispatched=Count("id", filter=local & Q(handling_mode=HandlingMode.DISPATCHED)),
+        upper=Count("id", filter=Q(source=Source.UPPER)),
+    )
+    platforms = (
+        qs.filter(source=Source.UPPER)
+        .values("platform__name", "platform__order", "platform_id")
+        .annotate(count=Count("id"))
+        .order_by("-count", "platform__order", "platform_id")
+    )
+    return {
+        "total": totals["total"],
+        "local": {
+            "total": totals["local"],
+            "coordinated": totals["coordinated"],
+            "dispatched": totals["dispatched"],
+        },
+        "upper": {
+            "total": totals["upper"],
+            "platforms": [{"name": row["platform__name"], "count": row["count"]} for row in platforms],
+        },
+    }
+
+
+def appeal_types_stats(month: dt.date, total: int) -> dict:
+    counts = dict(month_tickets(month).values_list("appeal_type_id").annotate(n=Count("id")).order_by())
+    rows = [
+        {"name": at.name, "count": counts.get(at.id, 0), "percent": percent(counts.get(at.id, 0), total)}
+        for at in AppealType.objects.order_by("order", "id")
+    ]
+    count = sum(r["count"] for r in rows)
+    return {"rows": rows, "total": {"count": count, "percent": percent(count, total)}}
+
+
+def hot_topics_stats(month: dt.date, total: int, limit: int = 10) -> dict:
+    """The ten second-level categories with the most tickets; equal counts in category code order."""
+    top = list(
+        month_tickets(month)
+        .values("category_id", "category__code", "category__name", "category__parent__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "category__code")[:limit]
+    )
+    rows = []
+    for row in top:
+        parent = row["category__parent__name"]
+        name = f"{parent}—{row['category__name']}" if parent else row["category__name"]
+        rows.append({"name": name, "code": row["category__code"], "count": row["count"],
+                     "percent": percent(row["count"], total)})
+    count = sum(r["count"] for r in rows)
+    return {"rows": rows, "total": {"count": count, "percent": percent(count, total)}}
+
+
+def assessment_stats(month: dt.date) -> dict:
+    """The two assessment tables, good/poor units and incomplete stationing, from the assessment
+    app (``assessment.selectors.assessment_tables``); empty when the month is not scored yet."""
+    empty = {
+        "assessment": {"min_tickets": 9, "groups": []},
+        "good_units": [],
+        "poor_units": [],
+        "stationing_incomplete": [],
+    }
+    try:
+        from assessment.selectors import assessment_tables
+    except ImportError:  # the assessment app is not installed in this build
+        return empty
+    tables = assessment_tables(month=month) or {}
+    result = dict(empty)
+    if "assessment" in tables:
+        result["assessment"] = tables["assessment"]
+    else:
+        result["assessment"] = {
+            "min_tickets": tables.get("min_tickets", 9),
+            "groups": tables.get("groups", []),
+        }
+    # A unit that received no ticket was not "left out" of the assessment: only units with some
+    # tickets but fewer than the threshold are printed as 未计入考核.
+    groups = []
+    for group in result["assessment"].get("groups", []):
+        group = dict(group)
+        group["not_assessed"] = [x for x in group.get("not_assessed", []) if x.get("tickets")]
+        groups.append(group)
+    result["assessment"] = {**result["assessment"], "groups": groups}
+    for key in ("good_units", "poor_units", "stationing_incomplete"):
+        result[key] = list(tables.get(key, []))
+    return result
+
+
+def bulletin_statistics(*, month: dt.date) -> dict:
+    """Every computed figure of the bulletin JSON for the month."""
+    tickets = tickets_stats(month)
+    total = tickets["total"]
+    data = {
+        "period": period_of(month),
+        "calls": calls_stats(month),
+        "tickets": tickets,
+        "appeal_types": appeal_types_stats(month, total),
+        "hot_topics": hot_topics_stats(month, total),
+    }
+    data.update(assessment_stats(month))
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Bulletins
+# --------------------------------------------------------------------------------------------
+
+
+def bulletin_list_published():
+    return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).order_by("-month")
+
+
+def bulletin_get_published(*, period: str) -> Bulletin | None:
+    return Bulletin.objects.filter(period=period, status=BulletinStatus.PUBLISHED).first()
+
+
+# --------------------------------------------------------------------------------------------
+# Editor's suggestions
+# --------------------------------------------------------------------------------------------
+
+STOPWORDS = set(
+    "来电 来电人 反映 市民 群众 希望 要求 相关 部门 尽快 处理 解决 问题 情况 目前 现在 没有 进行 一直 多次 "
+    "附近 存在 造成 影响 这个 那个 已经 还是 可以 不能 我们 他们 自己 是否 如何 什么 怎么 请求 咨询 诉求 "
+    "投诉 建议 举报 帮助 协调 核实 落实 一个 一些 以及 导致 由于 因为 所以 但是 而且 并且 其中 本人 家中 "
+    "村民 居民 汝州 汝州市 有关 给予 表示 联系 工作人员 单位 时间 目前为止 至今".split()
+)
+
+
+def _segment_terms(texts: list[str], top: int = 8) -> list[tuple[str, int]]:
+    """Key terms in ``texts`` by jieba segmentation: terms of 2+ characters, counted once per
+    text, stop words removed."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    counter: Counter[str] = Counter()
+    for text in texts:
+        words = {w for w in jieba.lcut(text) if len(w) >= 2 and w not in STOPWORDS and not w.isdigit()}
+        counter.update(words)
+    return counter.most_common(top)
+
+
+def hot_issue_suggestions(*, month: dt.date, categories: int = 8, sample: int = 300) -> list[dict]:
+    """Hot issues found in the month's tickets: the busiest categories with their change against
+    the previous month (database counts), the townships where they concentrate, key terms from
+    a bounded sample of their texts, and example tickets (ids) for the editor to open."""
+    qs = month_tickets(month)
+    prev = month_tickets(month_previous(month))
+    top = list(
+        qs.values("category_id", "category__code", "category__name", "category__parent__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "category__code")[:categories]
+    )
+    ids = [row["category_id"] for row in top]
+    prev_counts = dict(
+        prev.filter(category_id__in=ids).values_list("category_id").annotate(n=Count("id")).order_by()
+    )
+    townships: dict[int, list[dict]] = {}
+    for row in (
+        qs.filter(category_id__in=ids, township__isnull=False)
+        .values("category_id", "township__short_name")
+        .annotate(count=Count("id"))
+        .order_by("category_id", "-count", "township__short_name")
+    ):
+        townships.setdefault(row["category_id"], [])
+        if len(townships[row["category_id"]]) < 3:
+            townships[row["category_id"]].append({"name": row["township__short_name"], "count": row["count"]})
+    result = []
+    for row in top:
+        cid = row["category_id"]
+        texts_qs = qs.filter(category_id=cid).order_by("-registered_at").values_list("id", "content")[:sample]
+        sample_rows = list(texts_qs)
+        terms = _segment_terms([text for _, text in sample_rows])
+        examples = []
+        for term, _ in terms[:3]:
+            for tid, text in sample_rows:
+                if term in text and tid not in [e["id"] for e in examples]:
+                    examples.append({"id": tid, "term": term})
+                    break
+        parent = row["category__parent__name"]
+        previous = prev_counts.get(cid, 0)
+        result.append(
+            {
+                "category": f"{parent}—{row['category__name']}" if parent else row["category__name"],
+                "code": row["category__code"],
+                "count": row["count"],
+                "previous": previous,
+                "change": row["count"] - previous,
+                "townships": townships.get(cid, []),
+                "terms": [{"term": t, "count": n} for t, n in terms],
+                "examples": examples,
+            }
+        )
+    return result
+
+
+def typical_case_candidates(*, month: dt.date, limit: int = 20) -> list[dict]:
+    """Well-handled tickets of the month: dispatched, closed, replied on time, callback 满意 and
+    resolved; upper-platform and urgent ones first. Only public fields (no caller data)."""
+    from django.db.models import F
+
+    start, end = month_bounds(month)
+    qs = (
+        Ticket.objects.filter(
+            unit__isnull=False,
+            status=Status.CLOSED,
+            callback_result=CallbackResult.SATISFIED,
+            callback_resolved=True,
+            closed_at__gte=start,
+            closed_at__lt=end + dt.timedelta(days=15),
+            registered_at__gte=start,
+            registered_at__lt=end,
+        )
+        .filter(Q(handle_deadline__isnull=True) | Q(replied_at__lte=F("handle_deadline")))
+        .select_related("unit", "category", "category__parent")
+        .order_by("-urgent", "-source", "-registered_at")[:limit]
+    )
+    return [
+        {
+            "id": t.id,
+            "number": t.number,
+            "unit": t.unit.name,
+            "unit_short": t.unit.short_name,
+            "category": t.category.full_name,
+            "title": t.title or t.content[:30],
+            "content": t.content[:200],
+            "reply": t.reply_text[:200],
+        }
+        for t in qs
+    ]
+
+
+def month_change(*, month: dt.date) -> dict:
+    """The month against the previous one: totals, appeal types and units' ticket counts."""
+    prev_month = month_previous(month)
+    now = tickets_stats(month)
+    before = tickets_stats(prev_month)
+    keys = [("total", "办理事项"), ("local.total", "本级登记"), ("local.coordinated", "协调办理"),
+            ("local.dispatched", "交办处理"), ("upper.total", "上级交办")]
+
+    def pick(d, key):
+        for part in key.split("."):
+            d = d[part]
+        return d
+
+    rows = []
+    for key, label in keys:
+        a, b = pick(now, key), pick(before, key)
+        rows.append({"name": label, "count": a, "previous": b, "change": a - b,
+                     "percent": percent(a - b, b) if b else None})
+    calls_now, calls_before = calls_stats(month)["total"], calls_stats(prev_month)["total"]
+    rows.insert(0, {"name": "话务量", "count": calls_now, "previous": calls_before,
+                    "change": calls_now - calls_before,
+                    "percent": percent(calls_now - calls_before, calls_before) if calls_before else None})
+    return {"previous_period": period_of(prev_month), "rows": rows}
+
+
+def unit_full_names(short_names: list[str]) -> list[str]:
+    names = dict(Unit.objects.filter(short_name__in=short_names).values_list("short_name", "name"))
+    return [names.get(s, s) for s in short_names]

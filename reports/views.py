@@ -1,0 +1,194 @@
+"""Bulletin pages: the public archive and issues (no login, published issues only, no personal
+data) with their DOCX/PDF/XLSX, and the editor's pages (build, write, override, publish)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tickets.exceptions import ApplicationError
+
+from . import renderers, selectors, services
+from .models import Bulletin
+
+# --------------------------------------------------------------------------------------------
+# Public
+# --------------------------------------------------------------------------------------------
+
+
+def _public_context(**extra):
+    return {"centre_name": settings.HOTLINE_CENTRE_NAME, **extra}
+
+
+def bulletin_archive(request):
+    return render(request, "reports/archive.html", _public_context(bulletins=selectors.bulletin_list_published()))
+
+
+def _published_or_404(period: str) -> Bulletin:
+    bulletin = selectors.bulletin_get_published(period=period)
+    if bulletin is None:
+        raise Http404("该期简报不存在或尚未发布。")
+    return bulletin
+
+
+def bulletin_detail(request, period: str):
+    data = _published_or_404(period).as_json()
+    return render(
+        request, "reports/detail.html",
+        _public_context(data=data, blocks=renderers.bulletin_blocks(data)),
+    )
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"bulletin-{filename}\""
+    return response
+
+
+def bulletin_pdf(request, period: str):
+    data = _published_or_404(period).as_json()
+    return _download(renderers.render_pdf(data), "application/pdf", f"{period}.pdf")
+
+
+def bulletin_docx(request, period: str):
+    data = _published_or_404(period).as_json()
+    return _download(
+        renderers.render_docx(data),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        f"{period}.docx",
+    )
+
+
+def bulletin_xlsx(request, period: str):
+    data = _published_or_404(period).as_json()
+    return _download(
+        renderers.render_xlsx(data),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{period}-assessment.xlsx",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Editor
+# --------------------------------------------------------------------------------------------
+
+
+def _require_editor(user) -> None:
+    if user.role not in services.EDIT_ROLES | services.BUILD_ROLES:
+        raise DjangoPermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulletin_manage(request):
+    _require_editor(request.user)
+    if request.method == "POST":
+        try:
+            month = selectors.period_parse(request.POST.get("period", ""))
+            bulletin = services.bulletin_build(month=month, actor=request.user)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已生成 {bulletin.period} 简报草稿。")
+            return redirect("reports:bulletin-edit", period=bulletin.period)
+    today = dt.date.today()
+    default_period = selectors.period_of(selectors.month_previous(today.replace(day=1)))
+    return render(
+        request, "reports/manage.html",
+        {"bulletins": Bulletin.objects.all(), "default_period": default_period},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulletin_edit(request, period: str):
+    _require_editor(request.user)
+    bulletin = get_object_or_404(Bulletin, period=period)
+    month = bulletin.month
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "save":
+                extra = []
+                for title, text in zip(
+                    request.POST.getlist("extra_title"), request.POST.getlist("extra_text"), strict=False
+                ):
+                    if title.strip():
+                        extra.append({"title": title, "text": text})
+                issue_date = request.POST.get("issue_date") or None
+                services.bulletin_update(
+                    bulletin=bulletin, actor=request.user,
+                    sections={**{k: request.POST.get(k, "") for k in services.SECTION_KEYS}, "extra": extra},
+                    issue_date=dt.date.fromisoformat(issue_date) if issue_date else None,
+                )
+                messages.success(request, "已保存。")
+            elif action == "add_case":
+                cases = {c["id"]: c for c in selectors.typical_case_candidates(month=month, limit=50)}
+                chosen = [cases[int(i)] for i in request.POST.getlist("case") if i.isdigit() and int(i) in cases]
+                text = "\n".join(
+                    f"{c['unit']}在处理“{c['title']}”问题时，{c['reply']}" for c in chosen
+                )
+                current = bulletin.sections.get("typical_cases", "") if "typical_cases" in bulletin.edited_sections else ""
+                services.bulletin_update(
+                    bulletin=bulletin, actor=request.user,
+                    sections={"typical_cases": "\n".join(x for x in (current, text) if x)},
+                )
+                messages.success(request, f"已加入{len(chosen)}个典型案例。")
+            elif action in ("good", "poor"):
+                units = [u for u in request.POST.get("units", "").replace("，", "、").replace(",", "、").split("、")]
+                services.bulletin_override_units(
+                    bulletin=bulletin, kind=action, units=units, reason=request.POST.get("reason", ""),
+                    actor=request.user,
+                )
+                messages.success(request, "已调整并记录。")
+            elif action == "rebuild":
+                services.bulletin_build(month=month, actor=request.user)
+                messages.success(request, "已按最新数据重新生成。")
+            elif action == "publish":
+                services.bulletin_publish(bulletin=bulletin, actor=request.user)
+                messages.success(request, "已发布。")
+                return redirect("bulletins:detail", period=period)
+            elif action == "unpublish":
+                services.bulletin_unpublish(bulletin=bulletin, actor=request.user)
+                messages.success(request, "已撤回为草稿。")
+        except ApplicationError as exc:
+            messages.error(request, exc.message + "".join(f" {v}" for vs in exc.fields.values() for v in vs))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        return redirect("reports:bulletin-edit", period=period)
+    bulletin.refresh_from_db()
+    data = bulletin.as_json()
+    return render(
+        request,
+        "reports/edit.html",
+        {
+            "bulletin": bulletin,
+            "data": data,
+            "blocks": renderers.bulletin_blocks(data),
+            "section_defs": [
+                (key, title, bulletin.sections.get(key, ""), key in bulletin.edited_sections)
+                for key, title in services.SECTIONS
+            ],
+            "extra": bulletin.sections.get("extra", []),
+            "hot_issues": selectors.hot_issue_suggestions(month=month),
+            "ticket_url_prefix": "/tickets/",
+            "cases": selectors.typical_case_candidates(month=month),
+            "change": selectors.month_change(month=month),
+            "overrides": bulletin.overrides.select_related("author"),
+            "computed_good": data_units(bulletin, "good_units"),
+            "computed_poor": data_units(bulletin, "poor_units"),
+        },
+    )
+
+
+def data_units(bulletin: Bulletin, key: str) -> str:
+    return "、".join(bulletin.data.get(key, []))

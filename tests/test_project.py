@@ -1,0 +1,350 @@
+"""Project-level checks: the three ways to run the product (make, compose, Dockerfile), the
+environment contract between settings, .env.example and docker-compose.yml, and safe defaults
+(deploy checks, secret key, password hashing, login lockout, no secrets in the repository)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def settings_env_names() -> set[str]:
+    """Every name read through ``env(...)``/``env.<cast>(...)`` in hotline/settings/base.py."""
+    tree = ast.parse((ROOT / "hotline" / "settings" / "base.py").read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        is_env = (isinstance(func, ast.Name) and func.id == "env") or (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "env"
+        )
+        first = node.args[0]
+        if is_env and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names.add(first.value)
+    return names
+
+
+def env_example_names() -> set[str]:
+    """Variables listed in .env.example, set or shown commented out with their default."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def command_text(service: dict) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else str(command)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """The process environment without any project variable, plus ``overrides``."""
+    drop = ("DJANGO_", "HOTLINE_", "AXES_", "CELERY_")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(drop) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(overrides)
+    return env
+
+
+def skip_if_dot_env():
+    if (ROOT / ".env").exists():
+        pytest.skip("a local .env file exists and hotline/settings/base.py reads it: production defaults "
+                    "cannot be checked in this checkout")
+
+
+# --- docker-compose.yml -----------------------------------------------------------------------
+
+
+def test_compose_defines_the_five_services():
+    # given / when
+    services = compose()["services"]
+
+    # then
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert services["postgres"]["image"].startswith("postgres:15")
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_app_services_share_one_image_built_from_the_dockerfile():
+    # given
+    services = compose()["services"]
+
+    # when
+    images = {services[name].get("image") for name in APP_SERVICES}
+    builds = {str(services[name].get("build")) for name in APP_SERVICES}
+
+    # then
+    assert len(images) == 1 and None not in images
+    assert builds == {"."}
+    assert (ROOT / "Dockerfile").exists()
+
+
+def test_app_services_run_the_right_commands():
+    # given
+    services = compose()["services"]
+
+    # when
+    web, worker, beat = (command_text(services[name]) for name in APP_SERVICES)
+
+    # then
+    assert "manage.py migrate" in web and "manage.py collectstatic" in web
+    assert re.search(r"gunicorn\s+hotline\.wsgi", web)
+    assert web.index("migrate") < web.index("collectstatic") < web.index("gunicorn")
+    assert re.search(r"celery\s+-A\s+hotline\s+worker", worker)
+    assert re.search(r"celery\s+-A\s+hotline\s+beat", beat)
+
+
+def test_app_services_wait_for_healthy_postgres_and_redis():
+    # given
+    services = compose()["services"]
+
+    # then
+    for name in ("postgres", "redis", "web", "worker"):
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    for name in APP_SERVICES:
+        depends = services[name]["depends_on"]
+        for dependency in ("postgres", "redis"):
+            assert depends[dependency]["condition"] == "service_healthy", (name, dependency)
+            assert services[dependency]["healthcheck"]["test"]
+    # worker and beat start once web has run the migrations
+    for name in ("worker", "beat"):
+        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_every_variable_compose_passes_to_the_app_is_read_by_settings():
+    # given
+    services = compose()["services"]
+    known = settings_env_names()
+
+    # then
+    for name in APP_SERVICES:
+        service = services[name]
+        assert service["env_file"] in (".env", [".env"])
+        environment = service["environment"]
+        assert set(environment) <= known, set(environment) - known
+        assert "@postgres:5432/" in environment["DATABASE_URL"]
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+        assert environment["REDIS_URL"].startswith("redis://redis:6379/")
+        assert environment["REDIS_URL"] != environment["CELERY_BROKER_URL"]
+
+
+def test_env_example_lists_every_variable_settings_read():
+    # given
+    read = settings_env_names()
+    listed = env_example_names()
+
+    # then
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"} <= read
+    assert read - listed == set(), f"missing from .env.example: {sorted(read - listed)}"
+
+
+def test_env_example_sets_no_secret():
+    # given
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+
+    # then
+    assert re.search(r"^DJANGO_SECRET_KEY=\s*$", text, flags=re.MULTILINE)
+    assert re.search(r"^POSTGRES_PASSWORD=\s*$", text, flags=re.MULTILINE)
+
+
+def test_dockerfile_installs_the_project_and_runs_as_non_root():
+    # given
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+    # then
+    assert instructions[0] == "FROM python:3.11-slim"
+    assert "fonts-noto-cjk" in text
+    assert "pyproject.toml" in text
+    assert re.search(r"pip install[^\n]*\s(-e\s+)?\.(\s|$)", text), "the project itself is not installed"
+    users = [line.split()[1] for line in instructions if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0"), "the image must end as a non-root user"
+    assert re.search(rf"useradd[^\n]*\b{re.escape(users[-1])}\b", text)
+    dockerignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".env", ".venv", ".git"} <= set(dockerignore)
+
+
+# --- safe by default ------------------------------------------------------------------------
+
+
+def test_deploy_check_reports_no_issue_with_production_values():
+    # given
+    skip_if_dot_env()
+    env = production_env(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="hotline.example.gov.cn",
+        DJANGO_SETTINGS_MODULE="hotline.settings.base",
+    )
+
+    # when
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    # then
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_settings_refuse_to_start_without_a_secret_key_outside_debug():
+    # given
+    skip_if_dot_env()
+    env = production_env(DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="hotline.example.gov.cn",
+                         DJANGO_SETTINGS_MODULE="hotline.settings.base")
+
+    # when
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+    # then
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert "DJANGO_SECRET_KEY is not set" in done.stderr
+
+
+def test_empty_secret_key_counts_as_unset():
+    # given
+    skip_if_dot_env()
+    env = production_env(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="", DJANGO_SETTINGS_MODULE="hotline.settings.base")
+
+    # when
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+    # then
+    assert done.returncode != 0 and "DJANGO_SECRET_KEY is not set" in done.stderr
+
+
+def test_argon2_is_the_first_password_hasher_in_base_settings():
+    # given
+    from hotline.settings import base
+
+    # then
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_five_failed_logins_lock_the_account_even_for_the_right_password(client, settings, directory):
+    # given
+    from tickets.models import Role, User
+
+    User.objects.create_user(username="locked_op", password="Right-Password-2024", role=Role.OPERATOR)
+    url = reverse("login")
+    limit = settings.AXES_FAILURE_LIMIT
+    assert limit == 5
+
+    # when
+    responses = [client.post(url, {"username": "locked_op", "password": f"wrong-{n}"}) for n in range(limit)]
+    after = client.post(url, {"username": "locked_op", "password": "Right-Password-2024"})
+
+    # then
+    assert "账号已暂时锁定" not in responses[0].content.decode()
+    assert responses[-1].status_code in (403, 429)
+    assert "账号已暂时锁定" in responses[-1].content.decode()
+    assert after.status_code in (403, 429)
+    assert "账号已暂时锁定" in after.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_correct_login_before_the_limit_still_works(client, directory):
+    # given
+    from tickets.models import Role, User
+
+    User.objects.create_user(username="careful_op", password="Right-Password-2024", role=Role.OPERATOR)
+    url = reverse("login")
+    for n in range(3):
+        client.post(url, {"username": "careful_op", "password": f"wrong-{n}"})
+
+    # when
+    response = client.post(url, {"username": "careful_op", "password": "Right-Password-2024"})
+
+    # then
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id")
+
+
+SECRET_PATTERNS = [
+    re.compile(r"-----BEGIN (RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----"),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36}\b"),  # GitHub token
+    re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),  # Slack token
+]
+
+
+def test_no_secret_is_tracked_in_the_repository():
+    # given
+    if not shutil.which("git") or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    tracked = [name for name in files.decode().split("\0") if name]
+
+    # when
+    leaks = []
+    for name in tracked:
+        path = ROOT / name
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        leaks += [f"{name}: {p.pattern}" for p in SECRET_PATTERNS if p.search(text)]
+
+    # then
+    assert ".env" not in tracked
+    assert not leaks, leaks
+
+
+# --- benchmarks -------------------------------------------------------------------------------
+
+
+def test_bench_runner_discovers_every_benchmark_module():
+    # given
+    from bench.__main__ import discover
+
+    # when
+    found = discover()
+
+    # then
+    assert "api_create" in found and callable(found["api_create"])
+    assert "common" not in found
+
+
+def test_bench_percentile_is_nearest_rank():
+    # given
+    from bench.common import percentile
+
+    values = [float(n) for n in range(1, 101)]
+
+    # then
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) == 0.0
+
+
+def test_bench_options_are_bounded_by_default():
+    # given
+    from bench.api_create import parse
+
+    # when
+    options = parse([])
+
+    # then
+    assert options.tickets == 3000 and options.clients == 16 and options.workers == 4 and options.threads == 1
+    assert 0 < options.max_seconds <= 600

@@ -1,0 +1,65 @@
+"""Token login for machines and the signed-in user's profile."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from ..exceptions import ApplicationError
+from .base import ApiMixin
+from .serializers import UnitRefSerializer
+
+
+class LoginFailed(ApplicationError):
+    code = "login_failed"
+    default_message = "用户名或密码错误。"
+
+
+class TokenCreateApi(APIView):
+    """``POST /api/auth/token/`` → ``{"token": "..."}``. Failures are counted by django-axes
+    (``authenticate(request=...)``) and the endpoint is throttled with the "login" rate."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    @extend_schema(operation_id="auth_token_create", request=InputSerializer, responses={200: OutputSerializer},
+                   auth=[], summary="获取接口令牌")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request=request._request, username=serializer.validated_data["username"],
+                            password=serializer.validated_data["password"])
+        if user is None or not user.is_active:
+            raise LoginFailed()
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(self.OutputSerializer({"token": token.key}).data)
+
+
+class MeApi(ApiMixin, APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        display_name = serializers.CharField()
+        role = serializers.CharField()
+        role_display = serializers.CharField(source="get_role_display")
+        unit = UnitRefSerializer(allow_null=True)
+        agent_no = serializers.CharField()
+
+    @extend_schema(operation_id="me_retrieve", responses=OutputSerializer, summary="当前用户")
+    def get(self, request):
+        return Response(self.OutputSerializer(request.user).data)

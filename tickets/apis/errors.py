@@ -1,0 +1,54 @@
+"""Django's error views, answering in the API's JSON shape under ``/api/``.
+
+A URL under ``/api/`` that no route matches (``/api/tickets/abc/``: the ``<int:…>`` converter
+refuses it) or an unhandled exception never reaches DRF's exception handler; without these views
+an API client would get the site's HTML pages. Elsewhere the site's templates answer as before.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.views import defaults
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "记录不存在或无权查看。"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"code": "server_error", "detail": "服务器内部错误，请稍后再试。"}, status=500)
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"code": "bad_request", "detail": "请求无法处理。"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def lockout(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login (``AXES_LOCKOUT_CALLABLE``): JSON with a code
+    under ``/api/`` (``POST /api/auth/token/``), the site's lockout page elsewhere."""
+    from axes.helpers import get_client_username, get_cool_off, get_cool_off_iso8601, get_failure_limit
+    from django.conf import settings
+    from django.shortcuts import render
+
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    cool_off = get_cool_off(request)
+    if _is_api(request):
+        body = {"code": "locked_out", "detail": "登录失败次数过多，账号已暂时锁定，请稍后再试。"}
+        if cool_off:
+            body["retry_after_seconds"] = int(cool_off.total_seconds())
+        return JsonResponse(body, status=status)
+    context = {"failure_limit": get_failure_limit(request, credentials),
+               "username": get_client_username(request, credentials) or ""}
+    if cool_off:
+        context.update({"cooloff_time": get_cool_off_iso8601(cool_off), "cooloff_timedelta": cool_off})
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=status)

@@ -1,0 +1,52 @@
+"""The project's OpenAPI AutoSchema.
+
+* Names nested serializers after their view. The house style nests ``InputSerializer`` /
+  ``OutputSerializer`` in each ``<Entity><Verb>Api``; drf-spectacular would name all of them
+  "Input"/"Output" and warn about the collisions. Here ``TicketDispatchApi.InputSerializer`` becomes
+  the component ``TicketDispatchInput``.
+* Documents the error answers every operation may give (``tickets.exceptions.api_exception_handler``:
+  ``{"code", "detail", "fields"}``), so clients — and the schemathesis fuzz test — know them.
+"""
+
+from drf_spectacular import openapi
+from rest_framework import serializers
+
+# Status → description of the errors any API operation may answer with.
+ERROR_RESPONSES = {
+    "400": "输入有误（code=invalid 等；fields 按字段列出问题）",
+    "401": "未登录或令牌无效",
+    "403": "角色无权执行此操作",
+    "404": "记录不存在或无权查看",
+    "409": "工单当前状态不允许此操作，或与现有数据冲突",
+    "429": "请求过于频繁",
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Body of every API error."""
+
+    code = serializers.CharField(help_text="稳定的错误码，如 invalid、not_found、invalid_transition")
+    detail = serializers.CharField(help_text="中文说明")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="字段 → 问题列表")
+    retry_after_seconds = serializers.IntegerField(required=False, help_text="限流时：多少秒后可重试")
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_serializer_name(self, serializer, direction):
+        name = super().get_serializer_name(serializer, direction)
+        parts = serializer.__class__.__qualname__.split(".")
+        if len(parts) >= 2 and "<locals>" not in parts:
+            outer = parts[-2].removesuffix("Api")
+            return f"{outer}{parts[-1]}"
+        return name
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status_code, description in ERROR_RESPONSES.items():
+            if status_code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, status_code, ["application/json"],
+                                                       direction)
+                response["description"] = description
+                responses[status_code] = response
+        return responses

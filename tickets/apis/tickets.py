@@ -1,0 +1,240 @@
+"""Ticket reads (list, detail, timeline, caller lookup, queues) and registration."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from ..filters import TicketFilter, phone_param
+from ..models import (
+    OPEN_STATUSES,
+    AccessAction,
+    AppealType,
+    Category,
+    Channel,
+    HandlingMode,
+    RequestStatus,
+    Source,
+    Status,
+    SupervisionStatus,
+    Ticket,
+    TicketEvent,
+    Unit,
+    UpperPlatform,
+)
+from ..permissions import ACTION_ROLES, FULL_CALLER_ROLES, has_role, require_action
+from ..privacy import caller_view
+from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, ticket_queue, tickets_by_caller
+from ..services import caller_access_record, ticket_create
+from .base import ApiMixin, RoleRequired, client_ip
+from .serializers import (
+    CallerListRowSerializer,
+    CodeField,
+    EventOutputSerializer,
+    ObjectIdField,
+    TicketDetailOutputSerializer,
+    TicketListOutputSerializer,
+)
+
+S = Status
+UNIT_SIDE = frozenset({"sign", "return", "extension", "reply"})
+
+# Action URL segment → (permission key, statuses in which the service accepts it). The statuses
+# mirror each service's ``require_status``; a few extra conditions are in ``allowed_actions``.
+ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "dispatch": ("dispatch", frozenset({S.PENDING_DISPATCH})),
+    "sign": ("sign", frozenset({S.PENDING_SIGN})),
+    "return": ("return_request", frozenset({S.PENDING_SIGN, S.HANDLING})),
+    "return-decide": ("return_decide", frozenset({S.RETURN_PENDING})),
+    "extension": ("extension_request", frozenset({S.HANDLING})),
+    "extension-decide": ("extension_decide", frozenset({S.HANDLING})),
+    "reply": ("reply", frozenset({S.HANDLING})),
+    "review": ("review", frozenset({S.REPLIED})),
+    "callback": ("callback", frozenset({S.PENDING_CALLBACK})),
+    "redo": ("redo", frozenset({S.PENDING_CALLBACK})),
+    "judge-close": ("judge_close", frozenset(OPEN_STATUSES)),
+    "merge": ("merge", frozenset(OPEN_STATUSES)),
+    "urge": ("urge", frozenset({S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING})),
+    "supervise": ("supervise", frozenset(OPEN_STATUSES)),
+    "grant-contact": ("grant_contact", frozenset(OPEN_STATUSES)),
+}
+
+
+def allowed_actions(*, user, ticket: Ticket) -> list[str]:
+    """The actions ``user`` may take on ``ticket`` now: their role, the ticket's status, and the
+    few extra conditions the services check (pending requests, an open supervision, …)."""
+    extra = {
+        "extension": ticket.pending_extension is None,
+        "extension-decide": ticket.pending_extension is not None,
+        "redo": ticket.callback_result == "unsatisfied",
+        "supervise": not any(c.status == SupervisionStatus.OPEN for c in ticket.supervision_list),
+        "grant-contact": (not ticket.confidential and ticket.unit_id is not None and not ticket.contact_granted
+                          and ticket.handling_mode != HandlingMode.COORDINATED),
+    }
+    result = []
+    for name, (permission, statuses) in ACTIONS.items():
+        if ticket.status not in statuses or not has_role(user, ACTION_ROLES[permission]):
+            continue
+        if name in UNIT_SIDE and ticket.unit_id != user.unit_id:
+            continue
+        if extra.get(name, True):
+            result.append(name)
+    return result
+
+
+def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = None) -> dict:
+    """One ticket as ``request.user`` may see it. Full caller data is logged (who, what, IP).
+
+    ``registered``: the ticket this request has just created (registration). It is served as it is —
+    its directory objects are loaded and nothing can be attached to it yet — which saves the
+    re-read and four queries on the hottest write path (see ``bench/api_create.py``)."""
+    user = request.user
+    ticket = registered if registered is not None else ticket_get_for_user(user=user, ticket_id=ticket_id)
+    ticket.caller = caller_view(user=user, ticket=ticket)
+    if ticket.caller.level == "full":
+        caller_access_record(user=user, action=AccessAction.VIEW, ticket=ticket, detail="工单详情",
+                             ip_address=client_ip(request))
+    if registered is not None:
+        ticket.pending_return = ticket.pending_extension = None
+        ticket.urge_list, ticket.supervision_list = [], []
+    else:
+        ticket.pending_return = (ticket.return_requests.filter(status=RequestStatus.PENDING)
+                                 .select_related("requested_by").first())
+        ticket.pending_extension = (ticket.extension_requests.filter(status=RequestStatus.PENDING)
+                                    .select_related("requested_by").first())
+        ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
+        ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
+    ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
+    return TicketDetailOutputSerializer(ticket, context={"request": request}).data
+
+
+class TicketCreateInputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.LOCAL)
+    channel = CodeField(queryset=Channel.objects.all(), required=False, allow_null=True, default=None)
+    platform = CodeField(queryset=UpperPlatform.objects.filter(active=True), required=False, allow_null=True,
+                         default=None)
+    upstream_number = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    upstream_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    handling_mode = serializers.ChoiceField(choices=HandlingMode.choices, default=HandlingMode.DISPATCHED)
+    appeal_type = CodeField(queryset=AppealType.objects.all())
+    category = CodeField(queryset=Category.objects.select_related("parent"))
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    content = serializers.CharField(max_length=5000)
+    caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    township = ObjectIdField(queryset=Unit.objects.all(), required=False, allow_null=True, default=None)
+    urgent = serializers.BooleanField(required=False, default=False)
+    confidential = serializers.BooleanField(required=False, default=False)
+    reply_text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    get=extend_schema(summary="工单列表（按角色可见范围；来电人信息脱敏）", responses=TicketListOutputSerializer),
+    post=extend_schema(summary="登记工单", request=TicketCreateInputSerializer,
+                       responses={201: TicketDetailOutputSerializer}),
+)
+class TicketListCreateApi(ApiMixin, generics.ListAPIView):
+    serializer_class = TicketListOutputSerializer
+    filterset_class = TicketFilter
+    InputSerializer = TicketCreateInputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        return ticket_queryset_for_user(user=self.request.user)
+
+    def post(self, request):
+        require_action(request.user, "register")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = ticket_create(actor=request.user, **serializer.validated_data)
+        return Response(ticket_detail_data(request, ticket.pk, registered=ticket), status=status.HTTP_201_CREATED)
+
+
+class TicketDetailApi(ApiMixin, generics.GenericAPIView):
+    serializer_class = TicketDetailOutputSerializer
+
+    @extend_schema(summary="工单详情（查看完整来电人信息时记入访问日志）", responses=TicketDetailOutputSerializer)
+    def get(self, request, ticket_id: int):
+        return Response(ticket_detail_data(request, ticket_id))
+
+
+@extend_schema_view(get=extend_schema(summary="工单事件时间线"))
+class TicketEventListApi(ApiMixin, generics.ListAPIView):
+    serializer_class = EventOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TicketEvent.objects.none()
+        ticket = ticket_get_for_user(user=self.request.user, ticket_id=self.kwargs["ticket_id"])
+        return TicketEvent.objects.filter(ticket=ticket).select_related("actor", "unit").order_by("created_at", "id")
+
+
+@extend_schema_view(get=extend_schema(
+    summary="来电人的历史与在办工单（重复来电查询）",
+    parameters=[
+        OpenApiParameter("phone", OpenApiTypes.STR, required=True, description="来电号码"),
+        OpenApiParameter("days", OpenApiTypes.INT, description="只看最近若干天"),
+        OpenApiParameter("open", OpenApiTypes.BOOL, description="true：只看未办结的工单"),
+    ],
+))
+class TicketByCallerApi(ApiMixin, generics.ListAPIView):
+    permission_classes = [RoleRequired]
+    read_roles = FULL_CALLER_ROLES
+    serializer_class = CallerListRowSerializer
+
+    class ParamsSerializer(serializers.Serializer):
+        days = serializers.IntegerField(min_value=1, max_value=3660, required=False)
+        open = serializers.BooleanField(required=False, default=False)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        phone = phone_param(self.request.query_params.get("phone"))
+        params = self.ParamsSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        qs = tickets_by_caller(user=self.request.user, phone=phone, days=params.validated_data.get("days"))
+        if params.validated_data["open"]:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        return qs
+
+
+@extend_schema_view(get=extend_schema(
+    summary="工作队列",
+    parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(QUEUES),
+                                 description="；".join(f"{k}：{v}" for k, v in QUEUES.items()))],
+))
+class QueueApi(ApiMixin, generics.ListAPIView):
+    serializer_class = TicketListOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        return ticket_queue(user=self.request.user, queue=self.kwargs["name"])
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TicketRefField(serializers.Field):
+    """A ticket referenced by id or by number, among those the requesting user may see."""
+
+    default_error_messages = {"invalid": "请填写工单 id 或工单编号。", "does_not_exist": "工单不存在。"}
+
+    def to_internal_value(self, value) -> Ticket:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            self.fail("invalid")
+        text = str(value).strip()
+        qs = ticket_queryset_for_user(user=self.context["request"].user)
+        ticket = None
+        if text.isdigit() and 1 <= int(text) <= 2**63 - 1:
+            ticket = qs.filter(pk=int(text)).first()
+        elif text and len(text) <= 40:
+            ticket = qs.filter(number=text).first()
+        if ticket is None:
+            self.fail("does_not_exist")
+        return ticket
+
+    def to_representation(self, value):
+        return value.number

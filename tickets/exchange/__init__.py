@@ -1,0 +1,1 @@
+"""Upper platforms (tickets pushed in, results reported back through an outbox) and exports."""

@@ -1,0 +1,156 @@
+"""API of the data exchange: platforms push tickets, the centre watches the outbox, exports."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..exceptions import InvalidInput, NotFound, PermissionDenied
+from ..filters import TicketFilter
+from ..models import AppealType, Category, OutboxMessage, OutboxStatus, Ticket, Unit
+from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
+from ..selectors import ticket_queryset_for_user
+from ..apis.serializers import MAX_ID
+from .export import tickets_export_xlsx
+from .outbox import outbox_resend
+from .platforms import platform_authenticate, platform_ticket_receive
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class _NameOrIdUnitField(serializers.Field):
+    """A township by id, short name or full name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            raise serializers.ValidationError("请填写乡镇街道的 id 或名称。")
+        value = str(data).strip()
+        if len(value) > 100:
+            raise serializers.ValidationError("乡镇街道名称过长。")
+        # ASCII digits only ("²".isdigit() is true) and within the id column's range.
+        if value.isascii() and value.isdigit():
+            unit = Unit.objects.filter(pk=int(value)).first() if int(value) <= MAX_ID else None
+        else:
+            unit = Unit.objects.filter(short_name=value).first() or Unit.objects.filter(name=value).first()
+        if unit is None:
+            raise serializers.ValidationError(f"未知的乡镇街道“{value}”。")
+        return unit
+
+
+class PlatformTicketPushApi(APIView):
+    """``POST /api/platforms/<code>/tickets/`` with ``Authorization: Bearer <platform token>``.
+    201 with the new ticket; 200 with the existing one when the upstream number is known."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        upstream_number = serializers.CharField(max_length=60)
+        upstream_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        registered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        appeal_type = serializers.SlugRelatedField(slug_field="code", queryset=AppealType.objects.all())
+        category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.select_related("parent"))
+        title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        content = serializers.CharField(max_length=5000)
+        caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+        caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+        address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        township = _NameOrIdUnitField(required=False, allow_null=True, default=None)
+        urgent = serializers.BooleanField(required=False, default=False)
+        confidential = serializers.BooleanField(required=False, default=False)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        number = serializers.CharField()
+        status = serializers.CharField()
+        upstream_number = serializers.CharField()
+        created = serializers.BooleanField()
+
+    @extend_schema(operation_id="platform_tickets_push", summary="上级平台推送工单（Authorization: Bearer <平台令牌>）",
+                   auth=[], request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer})
+    def post(self, request, code: str):
+        platform = platform_authenticate(code=code, authorization=request.headers.get("Authorization", ""))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket, created = platform_ticket_receive(platform=platform, **serializer.validated_data)
+        body = {"id": ticket.pk, "number": ticket.number, "status": ticket.status,
+                "upstream_number": ticket.upstream_number, "created": created}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class OutboxOutputSerializer(serializers.ModelSerializer):
+    ticket_number = serializers.CharField(source="ticket.number")
+    platform = serializers.CharField(source="platform.name")
+    status_label = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = OutboxMessage
+        fields = ["id", "ticket", "ticket_number", "platform", "kind", "idempotency_key", "status",
+                  "status_label", "attempts", "next_attempt_at", "last_error", "created_at", "sent_at"]
+
+
+@extend_schema(summary="上级平台回复发件箱", parameters=[
+    OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values, many=True, description="状态，可重复"),
+])
+class OutboxListApi(generics.ListAPIView):
+    """``GET /api/outbox/?status=pending|failed|sent`` — the centre's view of replies to platforms."""
+
+    serializer_class = OutboxOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OutboxMessage.objects.none()
+        if not has_role(self.request.user, CENTRE_READ_ROLES):
+            raise PermissionDenied()
+        qs = OutboxMessage.objects.select_related("ticket", "platform")
+        wanted = self.request.query_params.getlist("status")
+        if any(s not in OutboxStatus.values for s in wanted):
+            raise InvalidInput("状态只能是pending、sent或failed。", fields={"status": ["无效的状态。"]})
+        return qs.filter(status__in=wanted) if wanted else qs
+
+
+class OutboxResendApi(APIView):
+    @extend_schema(operation_id="outbox_resend", summary="重发一条回复", request=None,
+                   responses=OutboxOutputSerializer)
+    def post(self, request, message_id: int):
+        if not has_role(request.user, CENTRE_ROLES):
+            raise PermissionDenied()
+        message = OutboxMessage.objects.filter(pk=message_id).first()
+        if message is None:
+            raise NotFound()
+        message = outbox_resend(message=message, actor=request.user)
+        return Response(OutboxOutputSerializer(message).data)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class TicketExportApi(generics.GenericAPIView):
+    filterset_class = TicketFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        return ticket_queryset_for_user(user=self.request.user)
+
+    """``GET /api/tickets/export.xlsx`` with the ticket list's filters."""
+
+    @extend_schema(operation_id="tickets_export", summary="导出工单（Excel，筛选条件同工单列表）",
+                   filters=True, responses={(200, XLSX): OpenApiTypes.BINARY})
+    def get(self, request):
+        filterset = TicketFilter(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise InvalidInput("筛选条件有误。", fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+        data, _count = tickets_export_xlsx(queryset=filterset.qs, user=request.user,
+                                           detail=request.META.get("QUERY_STRING", "")[:200],
+                                           ip_address=request.META.get("REMOTE_ADDR"))
+        response = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        name = f"tickets-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

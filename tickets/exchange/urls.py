@@ -1,0 +1,27 @@
+"""URLs of the data exchange (imports, platforms, outbox, export); mounted at the site root."""
+
+from django.urls import include, path
+
+from ..imports import views as import_views
+from . import apis, views
+
+imports_patterns = ([
+    path("", import_views.import_upload, name="upload"),
+    path("<int:job_id>/", import_views.import_job, name="job"),
+    path("<int:job_id>/status.json", import_views.import_job_status, name="job-status"),
+], "imports")
+
+exchange_patterns = ([
+    path("outbox/", views.outbox_page, name="outbox"),
+], "exchange")
+
+urlpatterns = [
+    path("imports/", include(imports_patterns)),
+    path("exchange/", include(exchange_patterns)),
+    path("api/imports/", import_views.ImportCreateApi.as_view(), name="import-create"),
+    path("api/imports/<int:job_id>/", import_views.ImportDetailApi.as_view(), name="import-detail"),
+    path("api/platforms/<str:code>/tickets/", apis.PlatformTicketPushApi.as_view(), name="platform-ticket-push"),
+    path("api/outbox/", apis.OutboxListApi.as_view(), name="outbox-list"),
+    path("api/outbox/<int:message_id>/resend/", apis.OutboxResendApi.as_view(), name="outbox-resend"),
+    path("api/tickets/export.xlsx", apis.TicketExportApi.as_view(), name="ticket-export"),
+]

@@ -1,0 +1,240 @@
+"""Forms of the web pages. They only parse and check input; every write goes through a service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from .models import (
+    AppealType,
+    AssessmentGroup,
+    CallbackResult,
+    CallKind,
+    Category,
+    Channel,
+    HandlingMode,
+    Status,
+    Ticket,
+    Unit,
+)
+from .privacy import phone_normalise
+
+REQUIRED = {"required": "此项为必填项。"}
+
+
+class CodeChoiceField(forms.ModelChoiceField):
+    """Directory objects are referenced by code (as in the API)."""
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("error_messages", {**REQUIRED, "invalid_choice": "请从列表中选择。"})
+        super().__init__(queryset, **kwargs)
+
+
+class CallRegisterForm(forms.Form):
+    """The operator's one-page form: the call, and the ticket it produces."""
+
+    caller_phone = forms.CharField(label="来电号码", max_length=20, required=False, widget=forms.TextInput(
+        attrs={"data-autofocus": "", "inputmode": "tel", "placeholder": "手机或带区号的固话"}))
+    caller_name = forms.CharField(label="来电人", max_length=50, required=False)
+    channel = CodeChoiceField(Channel.objects.all(), label="来源渠道", empty_label=None)
+    appeal_type = CodeChoiceField(AppealType.objects.all(), label="诉求类型", empty_label="请选择")
+    category = CodeChoiceField(
+        Category.objects.filter(parent__isnull=False, active=True).select_related("parent"), label="问题分类",
+        widget=forms.HiddenInput,
+    )
+    township = forms.ModelChoiceField(
+        Unit.objects.filter(group=AssessmentGroup.TOWNSHIP, active=True), label="所属乡镇", required=False,
+        empty_label="（不涉及具体乡镇）", error_messages={"invalid_choice": "请从列表中选择乡镇街道。"},
+    )
+    address = forms.CharField(label="事发地址", max_length=200, required=False)
+    title = forms.CharField(label="标题", max_length=100, required=False)
+    content = forms.CharField(label="诉求内容", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                              error_messages={"required": "请填写诉求内容。"})
+    urgent = forms.BooleanField(label="紧急", required=False)
+    confidential = forms.BooleanField(label="保密（承办单位看不到来电人信息）", required=False)
+    handling_mode = forms.ChoiceField(label="办理方式", choices=HandlingMode.choices, widget=forms.RadioSelect,
+                                      initial=HandlingMode.DISPATCHED, error_messages=REQUIRED)
+    reply_text = forms.CharField(label="答复内容", max_length=5000, required=False,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+    duration_seconds = forms.IntegerField(label="通话时长（秒）", required=False, min_value=0,
+                                          widget=forms.HiddenInput)
+
+    def clean_caller_phone(self):
+        value = self.cleaned_data.get("caller_phone", "")
+        if value:
+            try:
+                phone_normalise(value)
+            except Exception as exc:  # InvalidInput with a Chinese message
+                raise forms.ValidationError(getattr(exc, "message", "联系电话格式不正确。")) from exc
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("handling_mode") == HandlingMode.COORDINATED and not (data.get("reply_text") or "").strip():
+            self.add_error("reply_text", "协调办理（当场答复办结）必须填写答复内容。")
+        return data
+
+
+class CallLogForm(forms.Form):
+    """A call that produces no new ticket: a repeat call about an open ticket, a progress query,
+    a hang-up…"""
+
+    caller_phone = forms.CharField(label="来电号码", max_length=20, required=False)
+    kind = forms.ChoiceField(label="来电类型", error_messages=REQUIRED, choices=[
+        (k, label) for k, label in CallKind.choices if k != CallKind.NEW])
+    ticket = forms.IntegerField(label="关联工单", required=False, widget=forms.HiddenInput)
+    note = forms.CharField(label="备注", max_length=500, required=False)
+    duration_seconds = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean_caller_phone(self):
+        return CallRegisterForm.clean_caller_phone(self)
+
+
+# --- Actions on a ticket -------------------------------------------------------------------
+
+
+def _text(label: str, rows: int = 3, required: bool = True, max_length: int = 2000):
+    return forms.CharField(label=label, required=required, max_length=max_length,
+                           widget=forms.Textarea(attrs={"rows": rows}),
+                           error_messages={"required": f"请填写{label}。"})
+
+
+class DispatchForm(forms.Form):
+    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="承办单位", empty_label="请选择承办单位",
+                                  error_messages={"required": "请选择承办单位。", "invalid_choice": "请选择承办单位。"})
+    note = _text("派单说明", rows=2, required=False)
+
+
+class ReturnRequestForm(forms.Form):
+    reason = _text("退单理由")
+
+
+class DecideForm(forms.Form):
+    approve = forms.TypedChoiceField(label="审批", choices=[("1", "同意"), ("0", "驳回")], coerce=lambda v: v == "1",
+                                     widget=forms.RadioSelect, error_messages=REQUIRED)
+    note = _text("审批意见", rows=2, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("approve") is False and not (data.get("note") or "").strip():
+            self.add_error("note", "驳回时必须填写理由。")
+        return data
+
+
+class ExtensionRequestForm(forms.Form):
+    requested_deadline = forms.DateField(label="申请延至（日期）", widget=forms.DateInput(attrs={"type": "date"}),
+                                         error_messages={"required": "请选择申请延至的日期。",
+                                                         "invalid": "请输入有效的日期。"})
+    reason = _text("延期理由")
+
+    def clean_requested_deadline(self):
+        day = self.cleaned_data["requested_deadline"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("申请延至的日期不能早于今天。")
+        return day
+
+    def deadline(self):
+        """End of the requested working day (18:00 local time)."""
+        from datetime import datetime, time
+
+        return timezone.make_aware(datetime.combine(self.cleaned_data["requested_deadline"], time(18, 0)))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf,.docx,.xlsx"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    reply_text = _text("答复内容（公开，回复来电人）", rows=5, max_length=5000)
+    internal_note = _text("内部办理说明（不公开）", rows=3, required=False, max_length=5000)
+    attachments = MultipleFileField(label="附件", required=False)
+
+    def clean_attachments(self):
+        from .exceptions import InvalidInput
+        from .services.attachments import attachment_check
+
+        files = self.cleaned_data.get("attachments") or []
+        for f in files:
+            try:
+                attachment_check(file=f)
+            except InvalidInput as exc:
+                raise forms.ValidationError(exc.fields.get("attachments", [exc.message])[0]) from exc
+        return files
+
+
+class ReviewForm(forms.Form):
+    passed = forms.TypedChoiceField(label="审核结果", choices=[("1", "通过"), ("0", "不通过，退回重办")],
+                                    coerce=lambda v: v == "1", widget=forms.RadioSelect, error_messages=REQUIRED)
+    note = _text("审核意见", rows=2, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passed") is False and not (data.get("note") or "").strip():
+            self.add_error("note", "审核不通过时必须填写审核意见。")
+        return data
+
+
+class CallbackForm(forms.Form):
+    result = forms.ChoiceField(label="回访结果", choices=CallbackResult.choices, widget=forms.RadioSelect,
+                               error_messages={"required": "请选择回访结果。"})
+    resolved = forms.TypedChoiceField(label="问题是否解决", choices=[("1", "已解决"), ("0", "未解决")],
+                                      coerce=lambda v: v == "1", widget=forms.RadioSelect,
+                                      error_messages={"required": "请选择问题是否解决。"})
+    note = _text("回访记录", rows=2, required=False)
+
+
+class NoteForm(forms.Form):
+    note = _text("说明")
+
+    def __init__(self, *args, label: str = "说明", required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = label
+        self.fields["note"].required = required
+        self.fields["note"].error_messages["required"] = f"请填写{label}。"
+
+
+class SuperviseForm(forms.Form):
+    reason = _text("督办事由")
+    deadline = forms.DateField(label="督办时限", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               error_messages={"invalid": "请输入有效的日期。"})
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label="并入工单编号", max_length=40, error_messages={"required": "请填写并入的工单编号。"})
+    note = _text("并单说明", rows=2, required=False)
+
+    def clean_into(self):
+        number = self.cleaned_data["into"].strip()
+        target = Ticket.objects.filter(number=number).exclude(status=Status.MERGED).first()
+        if target is None:
+            raise forms.ValidationError("没有这个工单编号，或该工单已并入其他工单。")
+        return target
+
+
+class TicketFilterForm(forms.Form):
+    """Filters of the ticket list (all optional)."""
+
+    q = forms.CharField(label="工单编号/内容", required=False, max_length=60)
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Status.choices])
+    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="承办单位", required=False,
+                                  empty_label="全部承办单位")
+    category = forms.ModelChoiceField(Category.objects.select_related("parent").filter(active=True),
+                                      label="问题分类", required=False, empty_label="全部分类")
+    township = forms.ModelChoiceField(Unit.objects.filter(group=AssessmentGroup.TOWNSHIP), label="所属乡镇",
+                                      required=False, empty_label="全部乡镇")
+    date_from = forms.DateField(label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    overdue = forms.BooleanField(label="仅超期", required=False)

@@ -1,0 +1,5 @@
+from ._import_base import ImportCommand
+
+
+class Command(ImportCommand):
+    kind = "units"
