@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: run test install migrate demo worker beat bench lint clean
+.PHONY: run test install migrate demo worker beat bench lint clean fuzz
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ migrate: install
 demo: migrate
 	$(DEV_ENV) $(PY) manage.py load_ruzhou
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) manage.py create_demo_users
 	$(DEV_ENV) $(PY) manage.py demo_april_2024
+	$(DEV_ENV) $(PY) manage.py create_demo_users
 
 ## Serve the product with a populated demo on http://127.0.0.1:8000 (SQLite and in-process tasks by default).
 run: demo
@@ -33,6 +33,11 @@ run: demo
 ## The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both), embedded defaults otherwise.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Longer schemathesis run of the whole API (CI runs tests/test_fuzz.py with 3 examples per operation).
+FUZZ_EXAMPLES ?= 50
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 worker: install
 	$(PY) -m celery -A hotline worker -l info

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets.apis.base import ApiMixin, RoleRequired
+from tickets.apis.serializers import ObjectIdField
 from tickets.exceptions import NotFound
 from tickets.models import Unit
 from tickets.permissions import ASSESS_ROLES, CENTRE_READ_ROLES
@@ -23,6 +24,8 @@ from .models import Adjustment, RuleSet
 from .scoring import format_score
 from .tasks import assessment_compute_task
 
+# The range of the PositiveIntegerField columns: beyond it PostgreSQL refuses the row (a 500 before).
+PG_INT_MAX = 2**31 - 1
 MONTH_PARAM = OpenApiParameter("month", OpenApiTypes.STR, description="月份 YYYY-MM", required=True)
 
 
@@ -77,10 +80,10 @@ class RuleSetInputSerializer(serializers.Serializer):
     weight_resolved = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     weight_satisfied = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     basic_weight = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
-    min_tickets = serializers.IntegerField(min_value=0, required=False)
+    min_tickets = serializers.IntegerField(min_value=0, max_value=PG_INT_MAX, required=False)
     stationing_deduction = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    sign_grace_minutes = serializers.IntegerField(min_value=0, required=False)
-    close_grace_minutes = serializers.IntegerField(min_value=0, required=False)
+    sign_grace_minutes = serializers.IntegerField(min_value=0, max_value=PG_INT_MAX, required=False)
+    close_grace_minutes = serializers.IntegerField(min_value=0, max_value=PG_INT_MAX, required=False)
     evaluation_day = serializers.IntegerField(min_value=0, max_value=28, required=False)
     note = serializers.CharField(required=False, allow_blank=True)
 
@@ -140,7 +143,7 @@ class StationingApi(ApiMixin, APIView):
     write_roles = ASSESS_ROLES
 
     class InputSerializer(serializers.Serializer):
-        unit = serializers.IntegerField()
+        unit = ObjectIdField(queryset=Unit.objects.all())
         month = MonthField()
         complete = serializers.BooleanField()
 
@@ -161,7 +164,7 @@ class StationingApi(ApiMixin, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        record = services.stationing_set(unit=_unit(v["unit"]), month=v["month"], complete=v["complete"],
+        record = services.stationing_set(unit=v["unit"], month=v["month"], complete=v["complete"],
                                          actor=request.user)
         return Response(self.OutputSerializer({"unit": record.unit, "complete": record.complete}).data)
 
@@ -182,7 +185,7 @@ class AdjustmentListApi(ApiMixin, APIView):
     write_roles = ASSESS_ROLES
 
     class InputSerializer(serializers.Serializer):
-        unit = serializers.IntegerField()
+        unit = ObjectIdField(queryset=Unit.objects.all())
         month = MonthField()
         points = serializers.DecimalField(max_digits=6, decimal_places=2)
         reason = serializers.CharField(max_length=500)
@@ -199,7 +202,7 @@ class AdjustmentListApi(ApiMixin, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        adjustment = services.adjustment_create(unit=_unit(v["unit"]), month=v["month"], points=v["points"],
+        adjustment = services.adjustment_create(unit=v["unit"], month=v["month"], points=v["points"],
                                                 reason=v["reason"], actor=request.user)
         return Response(AdjustmentOutputSerializer(adjustment).data, status=status.HTTP_201_CREATED)
 

@@ -40,6 +40,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from assessment.models import RuleSet
+from reports.models import Bulletin
 from tickets import services
 from tickets.exchange.platforms import platform_token_issue
 from tickets.models import ImportJob, OutboxMessage, Ticket, UpperPlatform
@@ -112,10 +114,6 @@ def world(personas, ticket_in, new_ticket, dispatcher, settings, tmp_path):
     job = ImportJob(kind="calls", original_name="calls.csv", created_by=personas["admin"])
     job.file.save("calls.csv", BytesIO(b"x"), save=False)
     job.save()
-    from reports.models import Bulletin
-
-    from assessment.models import RuleSet
-
     Bulletin.objects.create(period="2024-04", month="2024-04-01", title="第4期", office="汝州市12345热线",
                             number_in_year=4, number_total=40, data={"x": 1})
     real = {

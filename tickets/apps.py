@@ -9,3 +9,13 @@ class TicketsConfig(AppConfig):
         from .logging import install_record_factory
 
         install_record_factory()  # caller phone numbers never reach any log handler
+
+        # The working calendar and time-limit rules are cached per process: any write reloads them.
+        from django.db.models.signals import post_delete, post_save
+
+        from . import workcalendar
+        from .models import CalendarDay, CalendarYear, TimeLimitRule
+
+        for model in (CalendarDay, CalendarYear, TimeLimitRule):
+            post_save.connect(workcalendar.invalidate, sender=model, dispatch_uid=f"workcal-save-{model.__name__}")
+            post_delete.connect(workcalendar.invalidate, sender=model, dispatch_uid=f"workcal-del-{model.__name__}")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from .apis.serializers import datetime_in_range
 from .exceptions import InvalidInput, PermissionDenied
 from .models import (
     AppealType,
@@ -26,6 +30,23 @@ from .privacy import phone_digest, phone_normalise
 from .selectors import due_soon_q, overdue_q
 
 
+class BoundedIsoDateTimeField(filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time between 1970 and 2100: beyond, converting it to the database's time zone
+    overflows (``?called_after=0001-01-01T00:00:00Z`` was a 500)."""
+
+    def clean(self, value):
+        result = super().clean(value)
+        if result is not None:
+            aware = result if timezone.is_aware(result) else timezone.make_aware(result, datetime.UTC)
+            if not datetime_in_range(aware):
+                raise ValidationError("时间应在1970年至2099年之间。", code="out_of_range")
+        return result
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class TicketFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Status.choices, help_text="状态，可重复：?status=a&status=b")
     unit = filters.ModelChoiceFilter(queryset=Unit.objects.all(), help_text="承办单位 id")
@@ -42,10 +63,10 @@ class TicketFilter(filters.FilterSet):
     platform = filters.ModelChoiceFilter(
         queryset=UpperPlatform.objects.all(), to_field_name="code", help_text="上级平台编码"
     )
-    registered_after = filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
-    registered_before = filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="lt")
-    dispatched_after = filters.IsoDateTimeFilter(field_name="dispatched_at", lookup_expr="gte")
-    dispatched_before = filters.IsoDateTimeFilter(field_name="dispatched_at", lookup_expr="lt")
+    registered_after = IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
+    registered_before = IsoDateTimeFilter(field_name="registered_at", lookup_expr="lt")
+    dispatched_after = IsoDateTimeFilter(field_name="dispatched_at", lookup_expr="gte")
+    dispatched_before = IsoDateTimeFilter(field_name="dispatched_at", lookup_expr="lt")
     overdue = filters.BooleanFilter(method="filter_overdue", help_text="true：已超期（红灯）")
     due_soon = filters.BooleanFilter(method="filter_due_soon", help_text="true：即将超期（黄灯）")
     number = filters.CharFilter(field_name="number", lookup_expr="iexact", max_length=40)
@@ -145,8 +166,8 @@ class CalendarDayFilter(filters.FilterSet):
 class CallFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=CallKind.choices)
     ticket = filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=2**63 - 1)
-    called_after = filters.IsoDateTimeFilter(field_name="called_at", lookup_expr="gte")
-    called_before = filters.IsoDateTimeFilter(field_name="called_at", lookup_expr="lt")
+    called_after = IsoDateTimeFilter(field_name="called_at", lookup_expr="gte")
+    called_before = IsoDateTimeFilter(field_name="called_at", lookup_expr="lt")
 
     class Meta:
         model = Call

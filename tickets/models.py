@@ -12,7 +12,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 # --------------------------------------------------------------------------------------------
 # Directory
@@ -366,6 +365,9 @@ class Ticket(models.Model):
             models.Index(fields=["category", "registered_at"], name="ticket_category_reg"),
             models.Index(fields=["township", "registered_at"], name="ticket_township_reg"),
             models.Index(fields=["platform", "upstream_number"], name="ticket_platform_upstream"),
+            # Month statistics (dashboard, assessment, bulletin) range-scan these.
+            models.Index(fields=["dispatched_at"], name="ticket_dispatched"),
+            models.Index(fields=["callback_at"], name="ticket_callback"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -502,6 +504,9 @@ class ReturnRequest(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} 退单申请（{self.get_status_display()}）"
+
 
 class ExtensionRequest(models.Model):
     """延期: asked by the unit before the handling deadline; approval sets a new deadline."""
@@ -526,6 +531,9 @@ class ExtensionRequest(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} 延期申请（{self.get_status_display()}）"
+
 
 class Urge(models.Model):
     """催办: a reminder to the unit; many per ticket. ``automatic`` ones come from the beat job."""
@@ -540,6 +548,9 @@ class Urge(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = verbose_name_plural = "催办记录"
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} 催办 {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class SupervisionStatus(models.TextChoices):
@@ -565,6 +576,9 @@ class Supervision(models.Model):
         ordering = ["-opened_at"]
         verbose_name = verbose_name_plural = "督办"
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} 督办（{self.get_status_display()}）"
+
 
 class TicketSequence(models.Model):
     """Counter per day for ticket numbers; incremented under a row lock."""
@@ -574,6 +588,9 @@ class TicketSequence(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "工单编号序列"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"
 
 
 class CallKind(models.TextChoices):
@@ -607,6 +624,9 @@ class Call(models.Model):
         verbose_name = verbose_name_plural = "来电记录"
         indexes = [models.Index(fields=["called_at"], name="call_called_at")]
 
+    def __str__(self) -> str:
+        return f"来电 {self.called_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
 
 class AccessAction(models.TextChoices):
     VIEW = "view", "查看来电人信息"
@@ -628,6 +648,9 @@ class CallerDataAccess(AppendOnlyModel):
         ordering = ["-created_at"]
         verbose_name = verbose_name_plural = "来电人信息访问记录"
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class Attachment(models.Model):
     """A file attached to a ticket (a unit's reply evidence, an operator's photo); checked for type
@@ -646,6 +669,9 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = verbose_name_plural = "附件"
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 # --------------------------------------------------------------------------------------------

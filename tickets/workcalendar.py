@@ -49,9 +49,11 @@ def local_tz() -> ZoneInfo:
 
 
 class WorkCalendar:
-    def __init__(self, exceptions: dict[date, bool], known_years: set[int]):
+    def __init__(self, exceptions: dict[date, bool], known_years: set[int], rules: list | None = None):
         self.exceptions = exceptions
         self.known_years = known_years
+        # The time-limit rules, newest first: loaded and invalidated with the calendar.
+        self.rules = rules
 
     def is_workday(self, day: date) -> bool:
         if day in self.exceptions:
@@ -105,8 +107,8 @@ _lock = threading.Lock()
 _cached: tuple[float, object, WorkCalendar] | None = None
 
 
-def invalidate() -> None:
-    """Called by every write to the calendar tables; other processes reload within the TTL.
+def invalidate(*args, **kwargs) -> None:
+    """Called by every write to the calendar and time-limit tables (also as a signal receiver); other processes reload within the TTL.
 
     Invalidates now and again when the writer's transaction commits: a reader that reloads in
     between still sees the old rows, and would otherwise keep them under the new version."""
@@ -126,7 +128,7 @@ def _invalidate_now() -> None:
 
 def get_calendar() -> WorkCalendar:
     global _cached
-    from .models import CalendarDay, CalendarYear
+    from .models import CalendarDay, CalendarYear, TimeLimitRule
 
     try:
         version = cache.get(CACHE_VERSION_KEY)
@@ -138,7 +140,8 @@ def get_calendar() -> WorkCalendar:
             return _cached[2]
     exceptions = dict(CalendarDay.objects.values_list("date", "is_workday"))
     years = set(CalendarYear.objects.values_list("year", flat=True))
-    calendar = WorkCalendar(exceptions, years)
+    rules = list(TimeLimitRule.objects.order_by("-valid_from"))
+    calendar = WorkCalendar(exceptions, years, rules)
     with _lock:
         _cached = (now, version, calendar)
     return calendar

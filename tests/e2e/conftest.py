@@ -31,8 +31,10 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [i for i in items if not i.get_closest_marker("browser")] + browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One chromium per test module (not per session: another module may start its own Playwright,
+    and two sync Playwright instances cannot run at once)."""
     if not CHROMIUM:
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it)")
     try:

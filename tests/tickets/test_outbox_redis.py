@@ -53,9 +53,11 @@ class PrivateRedis:
 
 
 def _reset_pools():
-    """Drop the broker connections made for the previous broker URL."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Drop the broker connections made for the previous broker URL — also from kombu's global pool
+    registry, which would otherwise hand a closed pool to the next test that publishes a task."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

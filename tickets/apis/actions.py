@@ -18,7 +18,7 @@ from ..models import CallbackResult, Supervision, Unit
 from ..permissions import require_action
 from ..selectors import ticket_get_for_user
 from .base import ApiMixin
-from .serializers import ObjectIdField, TicketDetailOutputSerializer
+from .serializers import BoundedDateTimeField, ObjectIdField, TicketDetailOutputSerializer
 from .tickets import ACTIONS, TicketRefField, ticket_detail_data
 
 
@@ -119,7 +119,7 @@ class TicketExtensionApi(TicketActionApi):
 
     class InputSerializer(serializers.Serializer):
         reason = note_field(required=True)
-        requested_deadline = serializers.DateTimeField()
+        requested_deadline = BoundedDateTimeField()
 
     def perform(self, *, ticket, actor, reason, requested_deadline):
         services.ticket_extension_request(ticket=ticket, actor=actor, reason=reason,
@@ -134,7 +134,7 @@ class TicketExtensionDecideApi(TicketActionApi):
     class InputSerializer(serializers.Serializer):
         approve = serializers.BooleanField()
         note = note_field()
-        deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
 
     def perform(self, *, ticket, actor, approve, note, deadline):
         services.ticket_extension_decide(ticket=ticket, actor=actor, approve=approve, note=note, deadline=deadline)
@@ -236,7 +236,7 @@ class TicketSuperviseApi(TicketActionApi):
 
     class InputSerializer(serializers.Serializer):
         reason = note_field(required=True)
-        deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
 
     def perform(self, *, ticket, actor, reason, deadline):
         services.supervision_open(ticket=ticket, actor=actor, reason=reason, deadline=deadline)

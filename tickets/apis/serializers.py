@@ -6,6 +6,8 @@ detail, directory references) lives here once.
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -32,6 +34,15 @@ from ..services.deadlines import ticket_light, time_limit_rule_for
 from ..workcalendar import get_calendar, local_tz
 
 MAX_ID = 2**63 - 1
+# Dates the product can mean. Outside them a datetime overflows when converted between time zones
+# (year 1 or 9999, SQLite and PostgreSQL alike) or, before 1901, gets Shanghai's local mean time
+# offset +08:05:43, which is not an RFC 3339 offset.
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+
+
+def datetime_in_range(value: datetime.datetime) -> bool:
+    return EARLIEST <= value < LATEST
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,6 +66,21 @@ class ObjectIdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(value)
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date-time between 1970 and 2100 (a 400 naming the field, never an overflow 500)."""
+
+    default_error_messages = {"out_of_range": "时间应在1970年至2099年之间。"}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 64:
+            self.fail("invalid", format="ISO 8601")
+        result = super().to_internal_value(value)
+        aware = result if timezone.is_aware(result) else timezone.make_aware(result, datetime.UTC)
+        if not datetime_in_range(aware):
+            self.fail("out_of_range")
+        return result
+
+
 class CodeField(serializers.SlugRelatedField):
     """A directory object referenced by its ``code``."""
 
@@ -63,7 +89,8 @@ class CodeField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 50:
+        # NUL: PostgreSQL refuses it even in a lookup (a 500 before).
+        if not isinstance(data, str) or len(data) > 50 or "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -30,6 +30,7 @@ from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, t
 from ..services import caller_access_record, ticket_create
 from .base import ApiMixin, RoleRequired, client_ip
 from .serializers import (
+    BoundedDateTimeField,
     CallerListRowSerializer,
     CodeField,
     EventOutputSerializer,
@@ -116,7 +117,7 @@ class TicketCreateInputSerializer(serializers.Serializer):
     platform = CodeField(queryset=UpperPlatform.objects.filter(active=True), required=False, allow_null=True,
                          default=None)
     upstream_number = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    upstream_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    upstream_deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
     handling_mode = serializers.ChoiceField(choices=HandlingMode.choices, default=HandlingMode.DISPATCHED)
     appeal_type = CodeField(queryset=AppealType.objects.all())
     category = CodeField(queryset=Category.objects.select_related("parent"))
@@ -230,7 +231,7 @@ class TicketRefField(serializers.Field):
         ticket = None
         if text.isdigit() and 1 <= int(text) <= 2**63 - 1:
             ticket = qs.filter(pk=int(text)).first()
-        elif text and len(text) <= 40:
+        elif text and len(text) <= 40 and "\x00" not in text:  # PostgreSQL refuses NUL even in a lookup
             ticket = qs.filter(number=text).first()
         if ticket is None:
             self.fail("does_not_exist")

@@ -11,12 +11,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..apis.serializers import MAX_ID, BoundedDateTimeField, CodeField
 from ..exceptions import InvalidInput, NotFound, PermissionDenied
 from ..filters import TicketFilter
 from ..models import AppealType, Category, OutboxMessage, OutboxStatus, Ticket, Unit
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
 from ..selectors import ticket_queryset_for_user
-from ..apis.serializers import MAX_ID
 from .export import tickets_export_xlsx
 from .outbox import outbox_resend
 from .platforms import platform_authenticate, platform_ticket_receive
@@ -30,8 +30,8 @@ class _NameOrIdUnitField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, int | str):
             raise serializers.ValidationError("请填写乡镇街道的 id 或名称。")
         value = str(data).strip()
-        if len(value) > 100:
-            raise serializers.ValidationError("乡镇街道名称过长。")
+        if len(value) > 100 or "\x00" in value:  # PostgreSQL refuses NUL even in a lookup
+            raise serializers.ValidationError("请填写乡镇街道的 id 或名称。")
         # ASCII digits only ("²".isdigit() is true) and within the id column's range.
         if value.isascii() and value.isdigit():
             unit = Unit.objects.filter(pk=int(value)).first() if int(value) <= MAX_ID else None
@@ -51,10 +51,10 @@ class PlatformTicketPushApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         upstream_number = serializers.CharField(max_length=60)
-        upstream_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        registered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        appeal_type = serializers.SlugRelatedField(slug_field="code", queryset=AppealType.objects.all())
-        category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.select_related("parent"))
+        upstream_deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
+        registered_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+        appeal_type = CodeField(queryset=AppealType.objects.all())
+        category = CodeField(queryset=Category.objects.select_related("parent"))
         title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         content = serializers.CharField(max_length=5000)
         caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")

@@ -36,6 +36,8 @@ def platform_token_issue(*, platform: UpperPlatform) -> str:
 
 
 def platform_authenticate(*, code: str, authorization: str) -> UpperPlatform:
+    if "\x00" in (code or ""):  # PostgreSQL refuses NUL even in a lookup
+        raise PlatformAuthFailed()
     platform = UpperPlatform.objects.filter(code=code, active=True).first()
     scheme, _, token = (authorization or "").partition(" ")
     if platform is None or scheme.lower() != "bearer" or not token.strip() or not platform.token_digest:

@@ -17,6 +17,9 @@ def time_limit_rule_for(day: date, *, rules: list[TimeLimitRule] | None = None) 
     """The rule in force on ``day``; ``rules`` (all rules, newest first) lets bulk work skip the query."""
     if rules is not None:
         return next((rule for rule in rules if rule.valid_from <= day), DEFAULT_RULE)
+    cached = get_calendar().rules
+    if cached is not None:
+        return next((rule for rule in cached if rule.valid_from <= day), DEFAULT_RULE)
     rule = TimeLimitRule.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
     return rule or DEFAULT_RULE
 

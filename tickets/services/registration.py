@@ -179,8 +179,7 @@ def ticket_create(
     if not number:
         ticket.number = ticket_number_next(at=registered_at)
     try:
-        with transaction.atomic():
-            ticket.save()
+        ticket.save()  # no savepoint: an IntegrityError aborts this whole registration anyway
     except IntegrityError as exc:
         raise Conflict("工单编号或上级工单编号重复。", code="duplicate_number") from exc
     event_record(

@@ -33,12 +33,12 @@ class Command(BaseCommand):
                 raise CommandError(f"找不到单位“{unit_name}”，请先执行 load_ruzhou。")
             user, _ = User.objects.update_or_create(
                 username=username,
-                defaults={"first_name": first_name, "last_name": "", "role": role, "unit": unit,
+                defaults={"first_name": first_name, "last_name": last_name, "role": role, "unit": unit,
                           "is_staff": role == Role.ADMIN, "is_superuser": role == Role.ADMIN},
             )
             user.set_password(password)
             user.save()
             rows.append((username, role.label, unit.short_name if unit else ""))
-        self.stdout.write("演示账号（密码均为 %s）：" % password)
+        self.stdout.write(f"演示账号（密码均为 {password}）：")
         for username, label, unit in rows:
             self.stdout.write(f"  {username:<12} {label}{('·' + unit) if unit else ''}")
