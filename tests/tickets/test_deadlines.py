@@ -209,13 +209,27 @@ def test_admin_adding_a_holiday_changes_the_next_computation(dispatched, admin_u
 
 
 def test_calendar_is_cached_until_invalidated(dispatched):
-    # given: a warm cache, then a row written behind the calendar's back
+    # given: a warm cache, then a row written behind the calendar's back (a bulk UPDATE sends no signal)
+    day = CalendarDay.objects.create(date=date(2024, 6, 20), is_workday=True, name="临时")
     assert get_calendar().is_workday(date(2024, 6, 19)) is True
-    CalendarDay.objects.create(date=date(2024, 6, 19), is_workday=False, name="临时放假")
+    CalendarDay.objects.filter(pk=day.pk).update(date=date(2024, 6, 19), is_workday=False)
     # when / then: the cache still answers from memory, until invalidated
     assert get_calendar().is_workday(date(2024, 6, 19)) is True
     invalidate()
     assert get_calendar().is_workday(date(2024, 6, 19)) is False
+
+
+def test_every_saved_calendar_or_rule_row_reloads_the_cache(dispatched):
+    # given: a warm cache
+    assert get_calendar().is_workday(date(2024, 6, 19)) is True
+    # when: an administrator (or any code) saves a calendar day or a time-limit rule
+    CalendarDay.objects.create(date=date(2024, 6, 19), is_workday=False, name="临时放假")
+    # then: the next read sees it, without an explicit invalidate()
+    assert get_calendar().is_workday(date(2024, 6, 19)) is False
+    rule = TimeLimitRule.objects.create(valid_from=date(2024, 6, 1), dispatch_hours=12)
+    assert services.time_limit_rule_for(date(2024, 6, 19)).pk == rule.pk
+    rule.delete()
+    assert services.time_limit_rule_for(date(2024, 6, 19)).pk != rule.pk
 
 
 # --- traffic lights -----------------------------------------------------------------------------
