@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from tickets.exceptions import ApplicationError, NotFound
 from tickets.exceptions import PermissionDenied as AppPermissionDenied
+from tickets.forms import form_add_service_error
 from tickets.models import Role, Unit
 from tickets.permissions import ASSESS_ROLES, has_role
 
@@ -57,17 +58,6 @@ def _month_or_404(value: str) -> date:
 
 def _echarts_available() -> bool:
     return any((Path(d) / "vendor" / "echarts" / "echarts.min.js").exists() for d in settings.STATICFILES_DIRS)
-
-
-def _form_errors(form, exc: ApplicationError) -> None:
-    placed = False
-    for field, errors in (exc.fields or {}).items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,7 +208,7 @@ def rules(request):
                 rule = services.ruleset_create(valid_from=form.cleaned_data["valid_from"], actor=request.user,
                                                **values)
             except ApplicationError as exc:
-                _form_errors(form, exc)
+                form_add_service_error(form, exc)
                 status = 400
             else:
                 messages.success(request, f"已新建规则版本：{rule.valid_from:%Y-%m}起生效。")
@@ -244,7 +234,7 @@ def rule_edit(request, pk: int):
             try:
                 services.ruleset_update(rule_set=rule, actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                _form_errors(form, exc)
+                form_add_service_error(form, exc)
                 status = exc.status_code
             else:
                 messages.success(request, "规则版本已修改。")
@@ -297,7 +287,7 @@ def adjustments(request):
                 services.adjustment_create(unit=d["unit"], month=d["month"], points=d["points"],
                                            reason=d["reason"], actor=request.user)
             except ApplicationError as exc:
-                _form_errors(form, exc)
+                form_add_service_error(form, exc)
                 status = 400
             else:
                 messages.success(request, f"已录入{d['unit'].short_name}的加减分{format_score(d['points'])}分。")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from .exceptions import ApplicationError
 from .models import (
     AppealType,
     AssessmentGroup,
@@ -238,3 +239,15 @@ class TicketFilterForm(forms.Form):
     date_from = forms.DateField(label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     overdue = forms.BooleanField(label="仅超期", required=False)
+
+
+def form_add_service_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Show a service's error next to the fields it names (in Chinese), or above the form."""
+    placed = False
+    for field, errors in (exc.fields or {}).items():
+        if field in form.fields:
+            for error in errors:
+                form.add_error(field, error)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

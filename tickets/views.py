@@ -35,6 +35,7 @@ from .forms import (
     ReviewForm,
     SuperviseForm,
     TicketFilterForm,
+    form_add_service_error,
 )
 from .models import (
     OPEN_STATUSES,
@@ -172,17 +173,6 @@ def _categories():
                 .order_by("code"))
 
 
-def _apply_service_errors(form, exc: ApplicationError) -> None:
-    placed = False
-    for field, errors in (exc.fields or {}).items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-
-
 @login_required
 def call_new(request):
     """新来电: caller history, category picker, duplicates, earlier answers — and register."""
@@ -206,7 +196,7 @@ def call_new(request):
                     services.call_create(actor=user, caller_phone=data["caller_phone"], kind="new", ticket=ticket,
                                          duration_seconds=data.get("duration_seconds"))
             except ApplicationError as exc:
-                _apply_service_errors(form, exc)
+                form_add_service_error(form, exc)
                 status = 400
             else:
                 verb = "已当场答复办结" if ticket.status == Status.CLOSED else "已登记，等待派单"
@@ -554,7 +544,7 @@ def ticket_action(request, pk: int, action: str):
             with transaction.atomic():
                 message = _run_action(request, ticket, action, form)
         except ApplicationError as exc:
-            _apply_service_errors(form, exc)
+            form_add_service_error(form, exc)
             status = exc.status_code
         else:
             messages.success(request, message)

@@ -357,3 +357,18 @@ class CallOutputSerializer(serializers.ModelSerializer):
     def get_caller_phone(self, call: Call) -> str:
         return mask_phone(call.caller_phone)
 
+
+class TicketContentInputSerializer(serializers.Serializer):
+    """The fields a ticket is registered with: shared by the centre's registration
+    (``POST /api/tickets/``) and an upper platform's push (``POST /api/platforms/<code>/tickets/``)."""
+
+    upstream_deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    appeal_type = CodeField(queryset=AppealType.objects.all())
+    category = CodeField(queryset=Category.objects.select_related("parent"))
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    content = serializers.CharField(max_length=5000)
+    caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    urgent = serializers.BooleanField(required=False, default=False)
+    confidential = serializers.BooleanField(required=False, default=False)

@@ -11,8 +11,6 @@ from ..filters import TicketFilter, phone_param
 from ..models import (
     OPEN_STATUSES,
     AccessAction,
-    AppealType,
-    Category,
     Channel,
     HandlingMode,
     RequestStatus,
@@ -30,11 +28,11 @@ from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, t
 from ..services import caller_access_record, ticket_create
 from .base import ApiMixin, RoleRequired, client_ip
 from .serializers import (
-    BoundedDateTimeField,
     CallerListRowSerializer,
     CodeField,
     EventOutputSerializer,
     ObjectIdField,
+    TicketContentInputSerializer,
     TicketDetailOutputSerializer,
     TicketListOutputSerializer,
 )
@@ -111,24 +109,14 @@ def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = N
     return TicketDetailOutputSerializer(ticket, context={"request": request}).data
 
 
-class TicketCreateInputSerializer(serializers.Serializer):
+class TicketCreateInputSerializer(TicketContentInputSerializer):
     source = serializers.ChoiceField(choices=Source.choices, default=Source.LOCAL)
     channel = CodeField(queryset=Channel.objects.all(), required=False, allow_null=True, default=None)
     platform = CodeField(queryset=UpperPlatform.objects.filter(active=True), required=False, allow_null=True,
                          default=None)
     upstream_number = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    upstream_deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
     handling_mode = serializers.ChoiceField(choices=HandlingMode.choices, default=HandlingMode.DISPATCHED)
-    appeal_type = CodeField(queryset=AppealType.objects.all())
-    category = CodeField(queryset=Category.objects.select_related("parent"))
-    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    content = serializers.CharField(max_length=5000)
-    caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     township = ObjectIdField(queryset=Unit.objects.all(), required=False, allow_null=True, default=None)
-    urgent = serializers.BooleanField(required=False, default=False)
-    confidential = serializers.BooleanField(required=False, default=False)
     reply_text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 

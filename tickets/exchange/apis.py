@@ -11,10 +11,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..apis.serializers import MAX_ID, BoundedDateTimeField, CodeField
+from ..apis.serializers import MAX_ID, BoundedDateTimeField, TicketContentInputSerializer
 from ..exceptions import InvalidInput, NotFound, PermissionDenied
 from ..filters import TicketFilter
-from ..models import AppealType, Category, OutboxMessage, OutboxStatus, Ticket, Unit
+from ..models import OutboxMessage, OutboxStatus, Ticket, Unit
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
 from ..selectors import ticket_queryset_for_user
 from .export import tickets_export_xlsx
@@ -49,20 +49,10 @@ class PlatformTicketPushApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(TicketContentInputSerializer):
         upstream_number = serializers.CharField(max_length=60)
-        upstream_deadline = BoundedDateTimeField(required=False, allow_null=True, default=None)
         registered_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
-        appeal_type = CodeField(queryset=AppealType.objects.all())
-        category = CodeField(queryset=Category.objects.select_related("parent"))
-        title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-        content = serializers.CharField(max_length=5000)
-        caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-        caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-        address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         township = _NameOrIdUnitField(required=False, allow_null=True, default=None)
-        urgent = serializers.BooleanField(required=False, default=False)
-        confidential = serializers.BooleanField(required=False, default=False)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
