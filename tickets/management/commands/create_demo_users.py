@@ -5,15 +5,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tickets.models import Role, Unit, User
 
+# (username, the person's name as shown in the header, role, unit short name)
 DEMO_USERS = [
-    ("operator", "话务员", "小王", Role.OPERATOR, None),
-    ("dispatcher", "派单员", "李班长", Role.DISPATCHER, None),
-    ("unit", "纸坊镇经办人", "赵", Role.UNIT_HANDLER, "纸坊镇"),
-    ("unit2", "供电公司经办人", "钱", Role.UNIT_HANDLER, "国网汝州市供电公司"),
-    ("assessor", "考核员", "孙", Role.ASSESSOR, None),
-    ("editor", "简报编辑", "周", Role.EDITOR, None),
-    ("leader", "领导", "吴", Role.LEADER, None),
-    ("admin", "管理员", "郑", Role.ADMIN, None),
+    ("operator", "王芳", Role.OPERATOR, None),
+    ("dispatcher", "李建军", Role.DISPATCHER, None),
+    ("unit", "赵磊", Role.UNIT_HANDLER, "纸坊镇"),
+    ("unit2", "钱伟", Role.UNIT_HANDLER, "国网汝州市供电公司"),
+    ("assessor", "孙丽", Role.ASSESSOR, None),
+    ("editor", "周静", Role.EDITOR, None),
+    ("leader", "吴国强", Role.LEADER, None),
+    ("admin", "郑涛", Role.ADMIN, None),
 ]
 
 
@@ -27,13 +28,13 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("演示账号只能在开发环境（DJANGO_DEBUG=1）中创建。")
         rows = []
-        for username, first_name, last_name, role, unit_name in DEMO_USERS:
+        for username, name, role, unit_name in DEMO_USERS:
             unit = Unit.objects.filter(short_name=unit_name).first() if unit_name else None
             if unit_name and unit is None:
                 raise CommandError(f"找不到单位“{unit_name}”，请先执行 load_ruzhou。")
             user, _ = User.objects.update_or_create(
                 username=username,
-                defaults={"first_name": first_name, "last_name": last_name, "role": role, "unit": unit,
+                defaults={"first_name": name, "last_name": "", "role": role, "unit": unit,
                           "is_staff": role == Role.ADMIN, "is_superuser": role == Role.ADMIN},
             )
             user.set_password(password)
