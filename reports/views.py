@@ -4,6 +4,7 @@ data) with their DOCX/PDF/XLSX, and the editor's pages (build, write, override, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +18,8 @@ from tickets.exceptions import ApplicationError
 
 from . import renderers, selectors, services
 from .models import Bulletin
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # Public
@@ -54,7 +57,13 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 
 def bulletin_pdf(request, period: str):
     data = _published_or_404(period).as_json()
-    return _download(renderers.render_pdf(data), "application/pdf", f"{period}.pdf")
+    try:
+        pdf = renderers.render_pdf(data)
+    except (ImportError, OSError):  # WeasyPrint without its system libraries (pango) on this server
+        logger.exception("PDF rendering is unavailable")
+        return HttpResponse("PDF 生成组件不可用（服务器缺少 pango 库），请下载 Word 版或联系管理员。",
+                            status=503, content_type="text/plain; charset=utf-8")
+    return _download(pdf, "application/pdf", f"{period}.pdf")
 
 
 def bulletin_docx(request, period: str):
