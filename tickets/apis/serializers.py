@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
 
 from ..models import (
     AppealType,
@@ -358,7 +359,20 @@ class CallOutputSerializer(serializers.ModelSerializer):
         return mask_phone(call.caller_phone)
 
 
-class TicketContentInputSerializer(serializers.Serializer):
+class ClonedFieldsMixin:
+    """Builds a serializer's fields from the declared ones without a deep copy of their arguments.
+
+    DRF deep-copies every declared field per serializer instance, and with it every field's
+    ``queryset`` (a ``Query`` clone each): a third of the input validation of a registration. The
+    fields here are re-created from their constructor arguments instead, which is what
+    ``Field.__deepcopy__`` does minus the copies: a related field calls ``queryset.all()`` at every
+    use and the other arguments are scalars or read-only choices, so sharing them is safe."""
+
+    def get_fields(self):
+        return {name: field.__class__(*field._args, **field._kwargs) for name, field in self._declared_fields.items()}
+
+
+class TicketContentInputSerializer(ClonedFieldsMixin, serializers.Serializer):
     """The fields a ticket is registered with: shared by the centre's registration
     (``POST /api/tickets/``) and an upper platform's push (``POST /api/platforms/<code>/tickets/``)."""
 
@@ -372,3 +386,95 @@ class TicketContentInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     urgent = serializers.BooleanField(required=False, default=False)
     confidential = serializers.BooleanField(required=False, default=False)
+
+
+# --------------------------------------------------------------------------------------------
+# A just-registered ticket's detail, without building a ModelSerializer per request
+# --------------------------------------------------------------------------------------------
+
+
+def _unit_ref(unit: Unit | None) -> dict | None:
+    return None if unit is None else {"id": int(unit.id), "name": str(unit.name), "short_name": str(unit.short_name)}
+
+
+def _code_of(obj) -> str | None:
+    return None if obj is None else obj.code
+
+
+def _nested(serializer_class):
+    def represent(value):
+        return None if value is None else serializer_class(value).data
+    return represent
+
+
+def _nested_many(serializer_class):
+    def represent(values):
+        return serializer_class(values, many=True).data if values else []
+    return represent
+
+
+# The fields that are not a plain model value: field name → (attribute, how it is printed). Each does
+# what the field of ``TicketDetailOutputSerializer`` does (a None attribute prints None, as DRF does).
+_DETAIL_SPECIAL = {
+    "channel": lambda t: _code_of(t.channel),
+    "platform": lambda t: _code_of(t.platform),
+    "appeal_type": lambda t: None if t.appeal_type is None else {"code": str(t.appeal_type.code),
+                                                                  "name": str(t.appeal_type.name)},
+    "category": lambda t: {"code": t.category.code, "name": t.category.full_name},
+    "township": lambda t: _unit_ref(t.township),
+    "unit": lambda t: _unit_ref(t.unit),
+    "caller_name": lambda t: t.caller.name,
+    "caller_phone": lambda t: t.caller.phone,
+    "caller_level": lambda t: t.caller.level,
+    "light": lambda t: ticket_light(t),
+    "merged_into": lambda t: None if t.merged_into is None else {"id": int(t.merged_into.id),
+                                                                  "number": str(t.merged_into.number)},
+    "registered_by": lambda t: None if t.registered_by is None else t.registered_by.display_name,
+    "pending_return": lambda t: _nested(ReturnRequestSummarySerializer)(t.pending_return),
+    "pending_extension": lambda t: _nested(ExtensionRequestSummarySerializer)(t.pending_extension),
+    "urges": lambda t: _nested_many(UrgeSummarySerializer)(t.urge_list),
+    "supervisions": lambda t: _nested_many(SupervisionSummarySerializer)(t.supervision_list),
+    "allowed_actions": lambda t: [str(action) for action in t.allowed_actions],
+}
+# Plain values are printed by the serializer's own field objects, built once per process (their
+# ``to_representation`` keeps no state).
+_PLAIN_FIELDS = (serializers.CharField, serializers.ChoiceField, serializers.IntegerField, serializers.BigIntegerField,
+                 serializers.BooleanField, serializers.DateTimeField)
+_detail_plan: list | None = None
+
+
+def _detail_fields_plan() -> list | None:
+    """[(name, field or None, special or None)] in the serializer's order; None when some field of
+    ``TicketDetailOutputSerializer`` is neither plain nor known here (then the serializer is used)."""
+    global _detail_plan
+    if _detail_plan is None:
+        plan = []
+        for name, field in TicketDetailOutputSerializer().fields.items():
+            if name in _DETAIL_SPECIAL:
+                plan.append((name, None, _DETAIL_SPECIAL[name]))
+            elif type(field) in _PLAIN_FIELDS and not field.write_only:
+                plan.append((name, field, None))
+            else:
+                plan = []
+                break
+        _detail_plan = plan
+    return _detail_plan or None
+
+
+def ticket_detail_representation(ticket: Ticket, *, context: dict) -> dict:
+    """What ``TicketDetailOutputSerializer(ticket).data`` prints, at a fraction of the cost (no
+    field construction or deep copies per request): used for the ticket a registration has just
+    created. ``ticket`` carries the attributes the serializer expects (``caller``,
+    ``pending_return``, … see ``TicketDetailOutputSerializer``). ``tests/tickets/test_api_perf_detail.py``
+    checks both print the same."""
+    plan = _detail_fields_plan()
+    if plan is None:
+        return TicketDetailOutputSerializer(ticket, context=context).data
+    data = {}
+    for name, field, special in plan:
+        if special is not None:
+            data[name] = special(ticket)
+        else:
+            value = get_attribute(ticket, field.source_attrs)
+            data[name] = None if value is None else field.to_representation(value)
+    return data

@@ -35,6 +35,7 @@ from .serializers import (
     TicketContentInputSerializer,
     TicketDetailOutputSerializer,
     TicketListOutputSerializer,
+    ticket_detail_representation,
 )
 
 S = Status
@@ -106,6 +107,8 @@ def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = N
         ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
         ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
     ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
+    if registered is not None:  # the hottest write path: same output, no serializer construction
+        return ticket_detail_representation(ticket, context={"request": request})
     return TicketDetailOutputSerializer(ticket, context={"request": request}).data
 
 
