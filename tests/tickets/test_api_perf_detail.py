@@ -14,28 +14,17 @@ from rest_framework.test import APIClient
 from tickets import services
 from tickets.apis import serializers as api_serializers
 from tickets.apis.serializers import TicketDetailOutputSerializer, ticket_detail_representation
-from tickets.apis.tickets import TicketCreateInputSerializer, allowed_actions
-from tickets.models import Category, HandlingMode, RequestStatus, Source, UpperPlatform
+from tickets.apis.tickets import TicketCreateInputSerializer, ticket_detail_prepare
+from tickets.models import Category, HandlingMode, Source, UpperPlatform
 from tickets.privacy import caller_view
 
 pytestmark = pytest.mark.django_db
 
 
 def prepared(ticket, user, *, registered: bool):
-    """The attributes ``ticket_detail_data`` sets on the instance before printing it."""
+    """The instance as ``ticket_detail_data`` prints it."""
     ticket.caller = caller_view(user=user, ticket=ticket)
-    if registered:
-        ticket.pending_return = ticket.pending_extension = None
-        ticket.urge_list, ticket.supervision_list = [], []
-    else:
-        ticket.pending_return = (ticket.return_requests.filter(status=RequestStatus.PENDING)
-                                 .select_related("requested_by").first())
-        ticket.pending_extension = (ticket.extension_requests.filter(status=RequestStatus.PENDING)
-                                    .select_related("requested_by").first())
-        ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
-        ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
-    ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
-    return ticket
+    return ticket_detail_prepare(ticket, user=user, registered=registered)
 
 
 def both(ticket, user):

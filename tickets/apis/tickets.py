@@ -84,6 +84,23 @@ def allowed_actions(*, user, ticket: Ticket) -> list[str]:
     return result
 
 
+def ticket_detail_prepare(ticket: Ticket, *, user, registered: bool) -> Ticket:
+    """Load what the detail prints besides the ticket's own fields: pending requests, urges,
+    supervisions and the actions ``user`` may take. A just-registered ticket has none of them yet."""
+    if registered:
+        ticket.pending_return = ticket.pending_extension = None
+        ticket.urge_list, ticket.supervision_list = [], []
+    else:
+        ticket.pending_return = (ticket.return_requests.filter(status=RequestStatus.PENDING)
+                                 .select_related("requested_by").first())
+        ticket.pending_extension = (ticket.extension_requests.filter(status=RequestStatus.PENDING)
+                                    .select_related("requested_by").first())
+        ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
+        ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
+    ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
+    return ticket
+
+
 def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = None) -> dict:
     """One ticket as ``request.user`` may see it. Full caller data is logged (who, what, IP).
 
@@ -96,17 +113,7 @@ def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = N
     if ticket.caller.level == "full":
         caller_access_record(user=user, action=AccessAction.VIEW, ticket=ticket, detail="工单详情",
                              ip_address=client_ip(request))
-    if registered is not None:
-        ticket.pending_return = ticket.pending_extension = None
-        ticket.urge_list, ticket.supervision_list = [], []
-    else:
-        ticket.pending_return = (ticket.return_requests.filter(status=RequestStatus.PENDING)
-                                 .select_related("requested_by").first())
-        ticket.pending_extension = (ticket.extension_requests.filter(status=RequestStatus.PENDING)
-                                    .select_related("requested_by").first())
-        ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
-        ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
-    ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
+    ticket_detail_prepare(ticket, user=user, registered=registered is not None)
     if registered is not None:  # the hottest write path: same output, no serializer construction
         return ticket_detail_representation(ticket, context={"request": request})
     return TicketDetailOutputSerializer(ticket, context={"request": request}).data
