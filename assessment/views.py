@@ -67,7 +67,18 @@ def _echarts_available() -> bool:
 
 @login_required
 def index(request):
+    """The latest month (a unit handler: their unit). The pickers on the month and unit pages submit
+    here (``?m=YYYY-MM``, ``?u=<unit id>``) and are sent on; the target page checks the permission."""
     user = request.user
+    if request.GET.get("m"):
+        target = _month_or_404(request.GET["m"])
+        return redirect("assessment:month", month=f"{target:%Y-%m}")
+    if request.GET.get("u"):
+        try:
+            unit_id = int(request.GET["u"])
+        except ValueError as exc:
+            raise Http404("单位不存在。") from exc
+        return redirect("assessment:unit", unit_id=unit_id)
     if user.role == Role.UNIT_HANDLER and user.unit_id:
         return redirect("assessment:unit", unit_id=user.unit_id)
     _require_centre(user)

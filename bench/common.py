@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from base64 import urlsafe_b64encode
+from hashlib import sha256
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,6 +37,9 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # Derived from the database URL, not random: a --keep-db run must still read the callers of the
+        # run that filled the database (bench data only: never a production key).
+        "HOTLINE_FIELD_ENCRYPTION_KEYS": urlsafe_b64encode(sha256(f"bench:{database_url}".encode()).digest()).decode(),
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_LOG_LEVEL": "WARNING",

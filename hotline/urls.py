@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tickets import views as ticket_views
+from tickets.ratelimit import public_ratelimit
 
 admin.site.site_header = "12345热线工单系统 管理后台"
 admin.site.site_title = "12345热线管理后台"
@@ -12,11 +13,16 @@ admin.site.index_title = "目录、日历与时限规则"
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Pages that answer without a login are rate-limited per client IP (tickets/ratelimit.py).
+    path("accounts/login/", public_ratelimit(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+         name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", public_ratelimit(admin.site.login)),  # before admin.site.urls, which also has it
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", public_ratelimit(SpectacularAPIView.as_view()), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file (the CSP forbids inline scripts).
+    path("api/docs/", public_ratelimit(SpectacularSwaggerSplitView.as_view(
+        url_name="api-schema", template_name="api_docs.html")), name="api-docs"),
     path("", include("tickets.exchange.urls")),  # imports, platforms, outbox, export (before the api)
     path("api/", include("tickets.apis.urls")),
     path("api/assessment/", include("assessment.api_urls")),

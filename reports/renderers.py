@@ -188,17 +188,24 @@ def bulletin_blocks(data: dict) -> list[Block]:
 # --------------------------------------------------------------------------------------------
 
 
+# The PDF's styles: the same sheet as the public page, then the printed page's (size, numbers). Files,
+# not an inline style block, so that the one stylesheet serves the browser (under the CSP) and the PDF.
+PDF_STYLESHEETS = ("css/bulletin.css", "css/bulletin_print.css")
+
+
 def render_html(data: dict, *, standalone: bool = True, request=None) -> str:
-    """The bulletin as a standalone HTML document (what the PDF prints)."""
+    """The bulletin as a standalone HTML document (what the PDF prints, with ``PDF_STYLESHEETS``)."""
     return render_to_string(
         "reports/bulletin_print.html", {"data": data, "blocks": bulletin_blocks(data)}, request=request
     )
 
 
 def render_pdf(data: dict) -> bytes:
-    from weasyprint import HTML
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
-    return HTML(string=render_html(data)).write_pdf()
+    stylesheets = [CSS(filename=finders.find(name)) for name in PDF_STYLESHEETS]
+    return HTML(string=render_html(data)).write_pdf(stylesheets=stylesheets)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,14 +7,14 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from tickets.exceptions import DATABASE_UNAVAILABLE_ERRORS
+
 from . import selectors, services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task
-def bulletin_build_task(period: str) -> str:
-    """Build (or rebuild) the draft of ``period``; a published issue is left alone."""
+def _bulletin_build(period: str) -> str:
     try:
         bulletin = services.bulletin_build(month=selectors.period_parse(period))
     except services.BulletinPublished:
@@ -23,7 +23,18 @@ def bulletin_build_task(period: str) -> str:
     return bulletin.period
 
 
-@shared_task
+# The database restarting: retried after 30, 60, 120 s (building a draft is idempotent).
+RETRY_ON_DATABASE = {"autoretry_for": DATABASE_UNAVAILABLE_ERRORS, "max_retries": 3, "retry_backoff": 30,
+                     "retry_jitter": False}
+
+
+@shared_task(**RETRY_ON_DATABASE)
+def bulletin_build_task(period: str) -> str:
+    """Build (or rebuild) the draft of ``period``; a published issue is left alone."""
+    return _bulletin_build(period)
+
+
+@shared_task(**RETRY_ON_DATABASE)
 def bulletin_build_previous_month_task() -> str:
     month = selectors.month_previous(timezone.localdate().replace(day=1))
-    return bulletin_build_task(selectors.period_of(month))
+    return _bulletin_build(selectors.period_of(month))

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tickets.exceptions import ApplicationError
+from tickets.ratelimit import public_ratelimit
 
 from . import renderers, selectors, services
 from .models import Bulletin
@@ -22,7 +23,7 @@ from .models import Bulletin
 logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
-# Public
+# Public (no login; each visitor's IP is rate-limited, see tickets/ratelimit.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -30,6 +31,7 @@ def _public_context(**extra):
     return {"centre_name": settings.HOTLINE_CENTRE_NAME, **extra}
 
 
+@public_ratelimit
 def bulletin_archive(request):
     return render(request, "reports/archive.html", _public_context(bulletins=selectors.bulletin_list_published()))
 
@@ -41,6 +43,7 @@ def _published_or_404(period: str) -> Bulletin:
     return bulletin
 
 
+@public_ratelimit
 def bulletin_detail(request, period: str):
     data = _published_or_404(period).as_json()
     return render(
@@ -55,6 +58,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+@public_ratelimit
 def bulletin_pdf(request, period: str):
     data = _published_or_404(period).as_json()
     try:
@@ -66,6 +70,7 @@ def bulletin_pdf(request, period: str):
     return _download(pdf, "application/pdf", f"{period}.pdf")
 
 
+@public_ratelimit
 def bulletin_docx(request, period: str):
     data = _published_or_404(period).as_json()
     return _download(
@@ -75,6 +80,7 @@ def bulletin_docx(request, period: str):
     )
 
 
+@public_ratelimit
 def bulletin_xlsx(request, period: str):
     data = _published_or_404(period).as_json()
     return _download(

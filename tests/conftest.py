@@ -14,6 +14,9 @@ from tickets.models import AppealType, Category, Channel, Role, Unit, UpperPlatf
 from tickets.services.directory import directory_load_ruzhou
 from tickets.workcalendar import invalidate, load_from_chinese_calendar
 
+# Every log record of the run goes to artifacts/logs/; the run fails if any holds a phone number.
+pytest_plugins = ["tests.logscan"]
+
 # Property-based tests explore at random while developing; CI replays a fixed sequence, so that a
 # submission's result does not depend on luck (run with HYPOTHESIS_PROFILE=explore to search anew).
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -44,7 +44,7 @@ from assessment.models import RuleSet
 from reports.models import Bulletin
 from tickets import services
 from tickets.exchange.platforms import platform_token_issue
-from tickets.models import ImportJob, OutboxMessage, Ticket, UpperPlatform
+from tickets.models import ImportJob, Notification, OutboxMessage, Ticket, UpperPlatform
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +120,7 @@ def world(personas, ticket_in, new_ticket, dispatcher, settings, tmp_path):
         "ticket_id": [t.pk for t in Ticket.objects.all()],
         "supervision_id": [supervision.pk],
         "message_id": [outbox.pk],
+        "notification_id": list(Notification.objects.values_list("pk", flat=True)[:3]),
         "job_id": [job.pk],
         "id": list(RuleSet.objects.values_list("pk", flat=True)) or [1],
         "unit_id": [personas["unit_handler"].unit_id],

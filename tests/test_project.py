@@ -5,6 +5,7 @@ environment contract between settings, .env.example and docker-compose.yml, and 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import secrets
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,6 +163,7 @@ def test_env_example_sets_no_secret():
     # then
     assert re.search(r"^DJANGO_SECRET_KEY=\s*$", text, flags=re.MULTILINE)
     assert re.search(r"^POSTGRES_PASSWORD=\s*$", text, flags=re.MULTILINE)
+    assert re.search(r"^HOTLINE_FIELD_ENCRYPTION_KEYS=\s*$", text, flags=re.MULTILINE)
 
 
 def test_dockerfile_installs_the_project_and_runs_as_non_root():
@@ -189,6 +192,7 @@ def test_deploy_check_reports_no_issue_with_production_values():
     env = production_env(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        HOTLINE_FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DJANGO_ALLOWED_HOSTS="hotline.example.gov.cn",
         DJANGO_SETTINGS_MODULE="hotline.settings.base",
     )
@@ -350,3 +354,76 @@ def test_bench_options_are_bounded_by_default():
     # then
     assert options.tickets == 3000 and options.clients == 16 and options.workers == 4 and options.threads == 1
     assert 0 < options.max_seconds <= 600
+
+
+def test_soak_options_are_bounded():
+    # given
+    from bench.soak import parse
+
+    # when
+    options = parse([])
+
+    # then: the full 10× month by default, with a time bound and a sane number of clients
+    assert options.scale == 1.0 and 1 <= options.clients <= 64 and options.workers >= 1
+    assert 0 < options.max_minutes <= 720 and not options.dev
+    for bad in (["--scale", "0"], ["--scale", "50"], ["--clients", "0"], ["--clients", "500"],
+                ["--max-minutes", "100000"]):
+        with pytest.raises(SystemExit):
+            parse(bad)
+
+
+def test_soak_month_has_the_volume_and_shape_of_ten_ruzhous():
+    # given
+    from bench.soak import CALLS_PER_MONTH, DAYS, TICKETS_PER_MONTH, month_days, spread
+
+    working = month_days()
+    weights = [1.0 if w else 1 / 3 for w in working]
+
+    # when
+    per_day = spread(TICKETS_PER_MONTH, weights)
+
+    # then: 10 × ~5,000 tickets and ~9,000 calls; 22 working days carry most of the intake
+    assert (TICKETS_PER_MONTH, CALLS_PER_MONTH, DAYS, sum(working)) == (50_000, 90_000, 30, 22)
+    assert sum(per_day) == TICKETS_PER_MONTH
+    assert per_day[0] > 2 * per_day[5] and per_day[5] == per_day[6]
+    assert spread(3, [1.0, 0.0, 1.0]) in ([2, 0, 1], [1, 0, 2])
+
+
+@pytest.mark.postgres
+def test_a_tiny_soak_run_has_no_errors_and_a_figure_for_every_endpoint(monkeypatch):
+    # given: a benchmark database next to the test database (gunicorn needs PostgreSQL)
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the soak run serves gunicorn on PostgreSQL: set DATABASE_URL=postgres://…")
+    import psycopg
+
+    from bench.soak import database_url_for_soak
+    from bench.soak import run as soak
+
+    s = connection.settings_dict
+    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/hotline_bench_test{os.getpid()}")
+    try:
+        # when: a 2,000th of the month, on development settings (no minute-long collectstatic)
+        figures = soak(["--scale", "0.0005", "--clients", "3", "--workers", "2", "--dev", "--max-minutes", "3"])
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database_url_for_soak().rsplit("/", 1)[1]}" WITH (FORCE)')
+
+    # then
+    assert figures["errors"] == 0 and figures["server_tracebacks"] == 0, figures["error_samples"]
+    assert figures["days_done"] == "30/30"
+    assert figures["tickets_registered"] == figures["tickets_planned"] == 25
+    assert figures["database"]["calls"] == figures["calls_logged"] >= 25
+    expected = {"api POST /api/tickets/", "api POST /api/calls/", "api POST /api/tickets/{id}/dispatch/",
+                "api POST /api/tickets/{id}/sign/", "api POST /api/tickets/{id}/reply/",
+                "api POST /api/tickets/{id}/review/", "api POST /api/tickets/{id}/callback/",
+                "page GET /calls/new/", "page GET /tickets/", "page GET /tickets/{id}/", "page GET / (unit inbox)",
+                "page GET /?queue=pending_dispatch", "page GET /dashboard/", "page GET /assessment/{month}/",
+                "page GET /bulletins/", "page GET /bulletins/{period}/"}
+    assert expected <= set(figures["endpoints"]), sorted(figures["endpoints"])
+    for name, row in figures["endpoints"].items():
+        assert row["count"] >= 1 and row["errors"] == 0 and 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"], name
+        assert ("target" in row) == name.startswith("page ")
+    assert json.loads((ROOT / "artifacts" / "bench" / "soak.json").read_text(encoding="utf-8")) == figures

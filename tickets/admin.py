@@ -12,6 +12,7 @@ from .models import (
     CallerDataAccess,
     Category,
     Channel,
+    Notification,
     TicketEvent,
     TimeLimitRule,
     Unit,
@@ -161,3 +162,32 @@ class CallerDataAccessAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "action", "ticket", "detail", "ip_address")
     list_filter = ("action",)
     list_select_related = ("ticket", "user")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """短信通知: what was sent to which unit, what is pending, failed, or skipped and why."""
+
+    list_display = ("created_at", "ticket", "unit", "kind", "recipient", "status", "attempts", "sent_at",
+                    "last_error")
+    list_filter = ("status", "kind", "unit__group")
+    search_fields = ("ticket__number", "unit__short_name", "unit__name")
+    list_select_related = ("ticket", "unit")
+    actions = ["resend"]
+
+    @admin.action(description="重发所选短信（发往单位当前的值班手机）")
+    def resend(self, request, queryset):
+        from .exceptions import ApplicationError
+        from .exchange.notifications import notification_resend
+
+        done, refused = 0, []
+        for notification in queryset.select_related("ticket"):
+            try:
+                notification_resend(notification=notification, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"{notification.ticket.number}：{exc.message}")
+        if done:
+            self.message_user(request, f"已重新发送{done}条短信。", messages.SUCCESS)
+        for line in refused[:10]:
+            self.message_user(request, line, messages.WARNING)

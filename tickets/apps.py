@@ -10,6 +10,10 @@ class TicketsConfig(AppConfig):
 
         install_record_factory()  # caller phone numbers never reach any log handler
 
+        from .encryption import keys_check
+
+        keys_check()  # a malformed HOTLINE_FIELD_ENCRYPTION_KEYS stops every process at start
+
         # The working calendar and time-limit rules are cached per process: any write reloads them.
         from django.db.models.signals import post_delete, post_save
 

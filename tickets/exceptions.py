@@ -1,13 +1,28 @@
 """Application errors with stable codes, mapped once to HTTP statuses for the API.
 
 API error body: ``{"code": "<stable code>", "detail": "<中文说明>", "fields": {"field": ["…"]}}``.
+
+The database unavailable (restarting, crashed, unreachable): queries fail with ``OperationalError``
+(the connection was cut or refused, the server is starting up) or ``InterfaceError`` (the connection
+is already closed). Nothing is half-written — every service runs in one transaction, which
+PostgreSQL rolls back — and Django reconnects by itself (persistent connections are health-checked
+at the start of each request and dropped after an error), so the answer is "try again shortly":
+503 with ``Retry-After``, ``{"code": "database_unavailable", …}`` under ``/api/`` and a Chinese page
+elsewhere — from ``api_exception_handler`` for DRF views, ``tickets.middleware`` for other views and
+``handler500`` for errors outside views. Celery tasks retry on ``DATABASE_UNAVAILABLE_ERRORS``.
+Each such request is logged once, at WARNING, with its method and path (never its body or query
+string) and the error's first line; Django's own ERROR record with a traceback is suppressed.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -56,6 +71,56 @@ class PermissionDenied(ApplicationError):
     default_message = "您的角色无权执行此操作。"
 
 
+# --- The database unavailable: 503 + Retry-After (see the module docstring) ----------------
+
+logger = logging.getLogger("tickets.database")
+
+# What the database driver raises when the server cannot be reached or the connection broke. Django
+# wraps psycopg's errors in its own classes; the raw ones are listed for code that calls psycopg.
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite installs have it too
+    DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+else:
+    DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError,
+                                   psycopg.InterfaceError)
+
+DATABASE_UNAVAILABLE_CODE = "database_unavailable"
+DATABASE_UNAVAILABLE_DETAIL = "数据库暂时不可用，请稍后重试。"
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """``exc`` or an exception it was raised from is a connection-level database error."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        exc, seen = exc.__cause__, seen + 1
+    return False
+
+
+def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
+    """503 with ``Retry-After``: JSON under ``/api/``, a self-contained page elsewhere (it touches
+    neither the database nor the session: no ``request.user``, no context processors)."""
+    request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    if not getattr(request, "_database_unavailable_logged", False):
+        request._database_unavailable_logged = True
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+        logger.warning("数据库不可用 (database unavailable): %s %s -> 503 [%s: %s]", request.method, request.path,
+                       type(exc).__name__, first_line)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": DATABASE_UNAVAILABLE_CODE, "detail": DATABASE_UNAVAILABLE_DETAIL,
+                                 "retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS}, status=503)
+    else:
+        page = render_to_string("503.html", {"retry_after": DATABASE_RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # logged above; no "Service Unavailable" ERROR from django.request
+    return response
+
+
 def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
@@ -78,6 +143,8 @@ DRF_CODES = {
 
 
 def api_exception_handler(exc, context):
+    if is_database_unavailable(exc):  # 503 {"code": "database_unavailable"} + Retry-After
+        return database_unavailable_response(context["request"], exc)
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "detail": exc.message}
         if exc.fields:

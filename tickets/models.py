@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .fields import EncryptedCharField
+
 # --------------------------------------------------------------------------------------------
 # Directory
 # --------------------------------------------------------------------------------------------
@@ -33,6 +35,8 @@ class Unit(models.Model):
     order = models.PositiveIntegerField("排序", default=0)
     needs_stationing = models.BooleanField("需派驻", default=False)
     active = models.BooleanField("启用", default=True)
+    duty_phone = models.CharField("值班手机", max_length=20, blank=True,
+                                  help_text="派单、催办、督办和即将超期的短信发到这个号码；只有热线中心能看到。")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +46,11 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.short_name
+
+    def clean(self):
+        from .privacy import duty_phone_normalise
+
+        self.duty_phone = duty_phone_normalise(self.duty_phone)
 
 
 class UnitName(models.Model):
@@ -304,8 +313,9 @@ class Ticket(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name="问题分类")
     title = models.CharField("标题", max_length=100, blank=True)
     content = models.TextField("诉求内容", max_length=5000)
-    caller_name = models.CharField("来电人", max_length=50, blank=True)
-    caller_phone = models.CharField("联系电话", max_length=20, blank=True)
+    # Encrypted at rest (tickets/fields.py): the database holds Fernet tokens, never the plaintext.
+    caller_name = EncryptedCharField("来电人", max_length=50, blank=True)
+    caller_phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     # HMAC of the normalised number: repeat-call lookup without indexing the number itself.
     caller_phone_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     address = models.CharField("事发地址", max_length=200, blank=True)
@@ -606,7 +616,7 @@ class Call(models.Model):
     """A call record. Calls are not tickets: every call counts in 话务量, ticket or not."""
 
     called_at = models.DateTimeField("来电时间", default=timezone.now)
-    caller_phone = models.CharField("主叫号码", max_length=20, blank=True)
+    caller_phone = EncryptedCharField("主叫号码", max_length=20, blank=True)  # encrypted at rest
     caller_phone_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     agent_no = models.CharField("坐席工号", max_length=20, blank=True)
     operator = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -748,3 +758,55 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.status}"
+
+
+# --------------------------------------------------------------------------------------------
+# Short messages (短信) to the units' duty phones
+# --------------------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    DISPATCHED = "dispatched", "派单"
+    URGED = "urged", "催办"
+    SUPERVISED = "supervised", "督办"
+    DUE_SOON = "due_soon", "即将超期"
+    OVERDUE = "overdue", "已超期"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+    SKIPPED = "skipped", "未发送"
+
+
+class Notification(models.Model):
+    """A short message to a unit's duty phone about one of its tickets, written in the same
+    transaction as the dispatch, urge or supervision, and delivered (with retries) by a task to the
+    SMS gateway; ``idempotency_key`` lets the gateway send it once however often it arrives. The
+    text never carries the caller's name, number or the ticket's content."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="notifications", verbose_name="承办单位")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="notifications", verbose_name="工单")
+    kind = models.CharField("类型", max_length=12, choices=NotificationKind.choices)
+    recipient = models.CharField("接收号码", max_length=20, blank=True)
+    text = models.CharField("短信内容", max_length=300)
+    idempotency_key = models.CharField("幂等键", max_length=64, unique=True)
+    status = models.CharField("状态", max_length=10, choices=NotificationStatus.choices,
+                              default=NotificationStatus.PENDING)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试时间", default=timezone.now)
+    last_error = models.TextField("最近错误或未发送原因", blank=True)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "短信通知"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["ticket", "created_at"], name="notification_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.get_kind_display()} {self.get_status_display()}"

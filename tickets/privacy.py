@@ -44,6 +44,23 @@ def phone_digest(normalised: str) -> str:
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
 
 
+REDACTED = "[已隐去]"
+
+
+def query_redact(query_string: str) -> str:
+    """A request's query string as it may be kept in an audit row: the ``caller_phone`` filter's
+    value replaced, phone numbers in any other value scrubbed, readable (not percent-encoded)."""
+    from django.http import QueryDict
+
+    from .logging import scrub
+
+    parts = []
+    for key, values in QueryDict(query_string).lists():
+        for value in values:
+            parts.append(f"{key}={REDACTED if key == 'caller_phone' and value.strip() else scrub(value)}")
+    return scrub("&".join(parts))
+
+
 def mask_phone(phone: str) -> str:
     digits = re.sub(r"\D", "", phone or "")
     if not digits:
@@ -81,3 +98,20 @@ def caller_view(*, user, ticket, allow_full: bool = True) -> CallerView:
     if ticket.confidential:
         return CallerView("", "", "hidden")
     return CallerView(mask_name(ticket.caller_name), mask_phone(ticket.caller_phone), "masked")
+
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def duty_phone_normalise(raw: str) -> str:
+    """A unit's duty phone receives short messages: a mobile number, stored normalised ("" = none).
+    Raises Django's ``ValidationError`` on the ``duty_phone`` field (it is checked by ``Unit.clean``)."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        phone = phone_normalise(raw)
+    except InvalidInput as exc:
+        raise ValidationError({"duty_phone": "值班手机格式不正确：应为11位手机号。"}) from exc
+    if phone and not MOBILE.match(phone):
+        raise ValidationError({"duty_phone": "值班手机用于接收短信，应为11位手机号（不能是固定电话）。"})
+    return phone

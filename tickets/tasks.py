@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from .exceptions import ApplicationError
+from .exceptions import DATABASE_UNAVAILABLE_ERRORS, ApplicationError
 from .models import Status, Ticket, Urge
 from .selectors import due_soon_q, overdue_q
 from .services import ticket_lock, ticket_urge
@@ -29,7 +29,8 @@ def auto_urge_candidates(now=None):
     )
 
 
-@shared_task(bind=True, max_retries=3, default_retry_delay=60)
+# The database restarting: retried after 10, 20, 40 s (each ticket is urged under its row lock, once a day).
+@shared_task(bind=True, max_retries=3, autoretry_for=DATABASE_UNAVAILABLE_ERRORS, retry_backoff=10, retry_jitter=False)
 def ticket_auto_urge_task(self) -> int:
     """系统自动催办: every 15 minutes (beat), one automatic urge a day per ticket in yellow or red."""
     now = timezone.now()
@@ -58,5 +59,10 @@ def _auto_urge_one(pk: int, now) -> bool:
 
 
 # Tasks of the data-exchange packages, registered with the worker through this module.
-from .exchange.tasks import outbox_deliver_task, outbox_sweep_task  # noqa: E402,F401
+from .exchange.tasks import (  # noqa: E402,F401
+    notification_deliver_task,
+    notification_sweep_task,
+    outbox_deliver_task,
+    outbox_sweep_task,
+)
 from .imports.tasks import import_job_run_task  # noqa: E402,F401

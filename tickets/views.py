@@ -400,6 +400,9 @@ def _detail_context(request, ticket: Ticket, bound: dict | None = None) -> dict:
     urge_count = ticket.urges.count()
     call_count = ticket.calls.count()
     merged_children = list(ticket.merged_tickets.values_list("id", "number"))
+    # Short messages to the unit carry its duty phone: the centre only.
+    notifications = (list(ticket.notifications.select_related("unit").order_by("created_at", "id"))
+                     if has_role(user, CENTRE_READ_ROLES) else [])
     extension_pending = next((e for e in extensions if e.status == RequestStatus.PENDING), None)
     return_pending = next((r for r in returns if r.status == RequestStatus.PENDING), None)
     open_supervision = next((s for s in supervisions if s.status == SupervisionStatus.OPEN), None)
@@ -435,6 +438,7 @@ def _detail_context(request, ticket: Ticket, bound: dict | None = None) -> dict:
         "urge_count": urge_count,
         "call_count": call_count,
         "merged_children": merged_children,
+        "notifications": notifications,
         "caller": caller,
         "can_reveal": can_reveal,
         "actions": forms_by_action,

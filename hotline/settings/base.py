@@ -6,7 +6,9 @@ defaults: SQLite and Celery tasks executed in-process. ``DATABASE_URL`` and ``CE
 switch to PostgreSQL and Redis. ``.env.example`` lists every variable.
 """
 
+from base64 import urlsafe_b64encode
 from datetime import timedelta
+from hashlib import sha256
 from pathlib import Path
 
 import environ
@@ -33,6 +35,18 @@ if not SECRET_KEY:
 # Key for the HMAC that makes caller phone numbers searchable without storing them in clear text
 # in indexes. Falls back to SECRET_KEY so a development install works without extra setup.
 CALLER_HMAC_KEY = env("HOTLINE_CALLER_HMAC_KEY", default=SECRET_KEY)
+# Fernet keys that encrypt callers' names and numbers in the database (tickets/fields.py):
+# comma-separated, the first encrypts, all decrypt (rotation: docs/operations.md). DEBUG derives one
+# from SECRET_KEY so that development needs no setup; production refuses to start without them.
+FIELD_ENCRYPTION_KEYS = [k.strip() for k in env.list("HOTLINE_FIELD_ENCRYPTION_KEYS", default=[]) if k.strip()]
+if not FIELD_ENCRYPTION_KEYS and DEBUG:
+    FIELD_ENCRYPTION_KEYS = [urlsafe_b64encode(sha256(b"hotline-field-encryption:" + SECRET_KEY.encode()).digest()).decode()]
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "HOTLINE_FIELD_ENCRYPTION_KEYS is not set. Set it (see .env.example and docs/operations.md) or run with "
+        "DJANGO_DEBUG=1 for development. 未设置 HOTLINE_FIELD_ENCRYPTION_KEYS（来电人信息加密密钥）：生产环境请按 "
+        ".env.example 和 docs/operations.md 生成并设置，开发环境请设置 DJANGO_DEBUG=1。"
+    )
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -51,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
+    "django_ratelimit",
     "tickets",
     "assessment",
     "reports",
@@ -59,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # A view failing because the database is down answers 503 + Retry-After, not 500 (docs/operations.md).
+    "tickets.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,9 +122,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: with Redis down a cache call fails at once (the callers tolerate that).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# django-ratelimit lists neither Django's own RedisCache (its incr is Redis INCR, atomic) nor, in the
+# embedded mode, the per-process locmem cache (each process then counts for itself) as supported.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["django_ratelimit.E003"])
 
 AUTH_USER_MODEL = "tickets.User"
 AUTHENTICATION_BACKENDS = [
@@ -170,6 +194,32 @@ CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=12 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp), enforced: only the product's own scripts, styles, fonts and
+# images; no inline code, no eval, no other host (government intranets have no internet anyway).
+# tests/test_security_headers.py keeps templates free of inline scripts, styles and handlers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Rate limit of the pages anyone can open without logging in (django-ratelimit) ----------
+# Per client IP, one budget for all public pages (tickets/ratelimit.py); over it: 429 + Retry-After.
+HOTLINE_PUBLIC_RATE_LIMIT = env("HOTLINE_PUBLIC_RATE_LIMIT", default="120/m")
+# Behind a reverse proxy every request comes from the proxy's address: name the request header the
+# proxy sets to the client's address (e.g. HTTP_X_REAL_IP). Empty: REMOTE_ADDR. See operations.md.
+HOTLINE_CLIENT_IP_HEADER = env("HOTLINE_CLIENT_IP_HEADER", default="")
+# A cache outage must not take the public pages down: count nothing rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -201,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "tickets.models.ImportKind",
         "ImportStatusEnum": "tickets.models.ImportStatus",
         "OutboxStatusEnum": "tickets.models.OutboxStatus",
+        "NotificationStatusEnum": "tickets.models.NotificationStatus",
+        "NotificationKindEnum": "tickets.models.NotificationKind",
         "BulletinOverrideKindEnum": ["good", "poor"],
     },
 }
@@ -215,7 +267,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
+# With the broker down, queueing a task after commit must not hold up a registration or dispatch:
+# one quick retry, then the row stays pending and the beat sweep queues it once Redis is back
+# (docs/operations.md, "Redis 停止时"). The worker reconnects for as long as the outage lasts.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Every periodic job, in one schedule.
 CELERY_BEAT_SCHEDULE = {
     "tickets-auto-urge": {
@@ -225,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-outbox-sweep": {
         "task": "tickets.exchange.tasks.outbox_sweep_task",
         "schedule": timedelta(seconds=env.int("HOTLINE_OUTBOX_SWEEP_SECONDS", default=60)),
+    },
+    "tickets-notification-sweep": {
+        "task": "tickets.exchange.tasks.notification_sweep_task",
+        "schedule": timedelta(seconds=env.int("HOTLINE_SMS_SWEEP_SECONDS", default=60)),
     },
     # The month before, scored on the 2nd of each month at 02:00 (Asia/Shanghai).
     "assessment-compute-previous-month": {
@@ -246,6 +308,15 @@ HOTLINE_OUTBOX_BACKOFF_SECONDS = env.float("HOTLINE_OUTBOX_BACKOFF_SECONDS", def
 HOTLINE_OUTBOX_BACKOFF_MAX_SECONDS = env.float("HOTLINE_OUTBOX_BACKOFF_MAX_SECONDS", default=3600)
 HOTLINE_OUTBOX_MAX_ATTEMPTS = env.int("HOTLINE_OUTBOX_MAX_ATTEMPTS", default=10)
 HOTLINE_OUTBOX_TIMEOUT_SECONDS = env.float("HOTLINE_OUTBOX_TIMEOUT_SECONDS", default=10)
+# Short messages to the units' duty phones (派单/催办/督办/即将超期): an HTTP SMS gateway. Unset: every
+# message is recorded as "未发送" with the reason. Retries as for the outbox.
+HOTLINE_SMS_GATEWAY_URL = env("HOTLINE_SMS_GATEWAY_URL", default="")
+HOTLINE_SMS_GATEWAY_TOKEN = env("HOTLINE_SMS_GATEWAY_TOKEN", default="")
+HOTLINE_SMS_SIGNATURE = env("HOTLINE_SMS_SIGNATURE", default="汝州12345")
+HOTLINE_SMS_BACKOFF_SECONDS = env.float("HOTLINE_SMS_BACKOFF_SECONDS", default=30)
+HOTLINE_SMS_BACKOFF_MAX_SECONDS = env.float("HOTLINE_SMS_BACKOFF_MAX_SECONDS", default=3600)
+HOTLINE_SMS_MAX_ATTEMPTS = env.int("HOTLINE_SMS_MAX_ATTEMPTS", default=10)
+HOTLINE_SMS_TIMEOUT_SECONDS = env.float("HOTLINE_SMS_TIMEOUT_SECONDS", default=10)
 # Monthly bulletin: the issuing office, and the running issue number's starting point
 # ("YYYY-MM:N" = that month is 总第N期; one issue a month).
 HOTLINE_BULLETIN_OFFICE = env("HOTLINE_BULLETIN_OFFICE", default="汝州市人民政府办公室")

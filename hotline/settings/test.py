@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0f7c1d6a9b2e4c8d")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+# Callers' names and numbers are encrypted at rest; tests use this fixed, test-only Fernet key.
+os.environ.setdefault("HOTLINE_FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5ISE=")
 
 from .base import *  # noqa: E402,F403
 from .base import DATABASES  # noqa: E402

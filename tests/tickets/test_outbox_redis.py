@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from hotline.celery import app
+from tests.faults.services import SupervisedWorker
 from tickets import services
 from tickets.exchange.outbox import outbox_sweep
 from tickets.models import OutboxMessage, OutboxStatus, User
@@ -72,13 +73,11 @@ def wait_for(predicate, timeout=60.0):
 
 
 @pytest.fixture
-def private_worker(tmp_path, settings):
+def private_worker(tmp_path, settings, monkeypatch):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed: the outbox integration test starts its own Redis")
     if connection.vendor == "sqlite":
         pytest.skip("the worker thread needs a real database shared across connections: run with PostgreSQL")
-    from celery.contrib.testing.worker import start_worker
-
     redis = PrivateRedis(tmp_path)
     redis.start()
     settings.HOTLINE_OUTBOX_BACKOFF_SECONDS = 0.3
@@ -86,15 +85,19 @@ def private_worker(tmp_path, settings):
     settings.HOTLINE_OUTBOX_MAX_ATTEMPTS = 100
     saved = {k: app.conf.get(k) for k in ("broker_url", "task_always_eager", "result_backend",
                                           "task_publish_retry_policy", "broker_connection_timeout")}
+    # Celery prefers the CELERY_BROKER_URL variable (set in CI) to ``broker_url``: without this the
+    # worker would use the shared Redis and stopping the private one would prove nothing.
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{redis.port}/0")
     app.conf.update(broker_url=f"redis://127.0.0.1:{redis.port}/0", task_always_eager=False, result_backend=None,
                     task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                                "interval_max": 0.2},
                     broker_connection_timeout=1)
     _reset_pools()
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=15):
+        with SupervisedWorker(app) as worker:
             yield redis
+        if worker.restarts:  # a known kombu crash, see SupervisedWorker; named, not hidden
+            print(f"celery worker restarted {worker.restarts} time(s) after Redis went away")
     finally:
         redis.stop()
         app.conf.update(saved)

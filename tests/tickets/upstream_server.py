@@ -1,4 +1,5 @@
-"""A fake upper platform on 127.0.0.1: refuses (503) the first attempts, records idempotency keys."""
+"""A fake upper platform (or SMS gateway) on 127.0.0.1: refuses (503) the first attempts, records
+idempotency keys."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class Upstream:
         self.attempts = 0
         self.received: dict[str, dict] = {}  # idempotency key → payload (recorded once)
         self.deliveries: list[str] = []  # every accepted POST's key, duplicates included
+        self.authorizations: list[str] = []  # every POST's Authorization header ("" when absent)
         self.lock = threading.Lock()
         upstream = self
 
@@ -22,6 +24,7 @@ class Upstream:
                 key = self.headers.get("Idempotency-Key", "")
                 with upstream.lock:
                     upstream.attempts += 1
+                    upstream.authorizations.append(self.headers.get("Authorization", ""))
                     refuse = upstream.attempts <= upstream.refuse_first
                     if not refuse:
                         upstream.deliveries.append(key)

@@ -7,8 +7,13 @@ an API client would get the site's HTML pages. Elsewhere the site's templates an
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import sys
+
+from django.http import HttpResponseServerError, JsonResponse
 from django.views import defaults
+
+from ..encryption import DecryptionError
+from ..exceptions import database_unavailable_response, is_database_unavailable
 
 
 def _is_api(request) -> bool:
@@ -21,7 +26,21 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+DECRYPTION_FAILED = "来电人信息无法解密：加密密钥配置有误或数据已损坏，请联系系统管理员。"
+
+
 def server_error(request):
+    # The database went away outside a view (a middleware saving the session): 503, as in views.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request, sys.exc_info()[1])
+    # Called while the unhandled exception is being handled: a caller field that no configured key
+    # opens gets its own message (and code), still without any data.
+    if isinstance(sys.exc_info()[1], DecryptionError):
+        if _is_api(request):
+            return JsonResponse({"code": "decryption_failed", "detail": DECRYPTION_FAILED}, status=500)
+        return HttpResponseServerError(
+            f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>服务器错误</title>'
+            f"<h1>{DECRYPTION_FAILED}</h1></html>")
     if _is_api(request):
         return JsonResponse({"code": "server_error", "detail": "服务器内部错误，请稍后再试。"}, status=500)
     return defaults.server_error(request)

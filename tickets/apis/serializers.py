@@ -22,6 +22,9 @@ from ..models import (
     Category,
     Channel,
     ExtensionRequest,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
     ReturnRequest,
     Supervision,
     Ticket,
@@ -301,9 +304,24 @@ class SupervisionSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "status", "reason", "deadline", "opened_by", "opened_at", "closed_at", "result"]
 
 
+class NotificationSummarySerializer(serializers.ModelSerializer):
+    """A short message to a unit's duty phone (centre roles only: it carries the duty phone)."""
+
+    unit = serializers.SlugRelatedField(slug_field="short_name", read_only=True)
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status = serializers.ChoiceField(choices=NotificationStatus.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "unit", "kind", "kind_label", "recipient", "text", "status", "status_label", "attempts",
+                  "last_error", "created_at", "sent_at"]
+
+
 class TicketDetailOutputSerializer(TicketListOutputSerializer):
     """One ticket for one user. The view sets ``caller`` (already logged when full),
-    ``pending_return``, ``pending_extension``, ``urge_list``, ``supervision_list`` and
+    ``pending_return``, ``pending_extension``, ``urge_list``, ``supervision_list``, ``notification_list`` and
     ``allowed_actions`` on the instance."""
 
     merged_into = TicketRefSerializer(read_only=True, allow_null=True)
@@ -313,6 +331,8 @@ class TicketDetailOutputSerializer(TicketListOutputSerializer):
     pending_extension = ExtensionRequestSummarySerializer(read_only=True, allow_null=True)
     urges = UrgeSummarySerializer(source="urge_list", many=True, read_only=True)
     supervisions = SupervisionSummarySerializer(source="supervision_list", many=True, read_only=True)
+    notifications = NotificationSummarySerializer(source="notification_list", many=True, read_only=True,
+                                                  help_text="发给承办单位的短信（只对热线中心角色列出）")
     allowed_actions = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta(TicketListOutputSerializer.Meta):
@@ -322,7 +342,8 @@ class TicketDetailOutputSerializer(TicketListOutputSerializer):
             "sign_deadline", "signed_at", "feedback_deadline", "replied_at", "closed_at", "deadline_warning",
             "reply_text", "internal_note", "return_count", "extension_count", "redo_count", "callback_result",
             "callback_resolved", "callback_at", "closed_by_judgement", "merged_into", "pending_return",
-            "pending_extension", "urges", "supervisions", "allowed_actions", "created_at", "updated_at",
+            "pending_extension", "urges", "supervisions", "notifications", "allowed_actions", "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -434,6 +455,7 @@ _DETAIL_SPECIAL = {
     "pending_extension": lambda t: _nested(ExtensionRequestSummarySerializer)(t.pending_extension),
     "urges": lambda t: _nested_many(UrgeSummarySerializer)(t.urge_list),
     "supervisions": lambda t: _nested_many(SupervisionSummarySerializer)(t.supervision_list),
+    "notifications": lambda t: _nested_many(NotificationSummarySerializer)(t.notification_list),
     "allowed_actions": lambda t: [str(action) for action in t.allowed_actions],
 }
 # Plain values are printed by the serializer's own field objects, built once per process (their

@@ -22,7 +22,7 @@ from ..models import (
     Unit,
     UpperPlatform,
 )
-from ..permissions import ACTION_ROLES, FULL_CALLER_ROLES, has_role, require_action
+from ..permissions import ACTION_ROLES, CENTRE_READ_ROLES, FULL_CALLER_ROLES, has_role, require_action
 from ..privacy import caller_view
 from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, ticket_queue, tickets_by_caller
 from ..services import caller_access_record, ticket_create
@@ -86,10 +86,10 @@ def allowed_actions(*, user, ticket: Ticket) -> list[str]:
 
 def ticket_detail_prepare(ticket: Ticket, *, user, registered: bool) -> Ticket:
     """Load what the detail prints besides the ticket's own fields: pending requests, urges,
-    supervisions and the actions ``user`` may take. A just-registered ticket has none of them yet."""
+    supervisions, the short messages to the unit (centre roles only) and the actions ``user`` may take. A just-registered ticket has none of them yet."""
     if registered:
         ticket.pending_return = ticket.pending_extension = None
-        ticket.urge_list, ticket.supervision_list = [], []
+        ticket.urge_list, ticket.supervision_list, ticket.notification_list = [], [], []
     else:
         ticket.pending_return = (ticket.return_requests.filter(status=RequestStatus.PENDING)
                                  .select_related("requested_by").first())
@@ -97,6 +97,8 @@ def ticket_detail_prepare(ticket: Ticket, *, user, registered: bool) -> Ticket:
                                     .select_related("requested_by").first())
         ticket.urge_list = list(ticket.urges.select_related("actor")[:50])
         ticket.supervision_list = list(ticket.supervisions.select_related("opened_by")[:50])
+        ticket.notification_list = (list(ticket.notifications.select_related("unit")[:50])
+                                    if has_role(user, CENTRE_READ_ROLES) else [])
     ticket.allowed_actions = allowed_actions(user=user, ticket=ticket)
     return ticket
 

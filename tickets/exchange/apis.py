@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import django_filters.rest_framework as filters
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..apis.serializers import MAX_ID, BoundedDateTimeField, TicketContentInputSerializer
+from ..apis.base import ApiMixin, RoleRequired
+from ..apis.serializers import (
+    MAX_ID,
+    BoundedDateTimeField,
+    NotificationSummarySerializer,
+    TicketContentInputSerializer,
+)
 from ..exceptions import InvalidInput, NotFound, PermissionDenied
 from ..filters import TicketFilter
-from ..models import OutboxMessage, OutboxStatus, Ticket, Unit
+from ..models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+    Unit,
+)
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
+from ..privacy import query_redact
 from ..selectors import ticket_queryset_for_user
 from .export import tickets_export_xlsx
+from .notifications import notification_resend
 from .outbox import outbox_resend
 from .platforms import platform_authenticate, platform_ticket_receive
 
@@ -73,6 +90,14 @@ class PlatformTicketPushApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class NotificationOutputSerializer(NotificationSummarySerializer):
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+
+    class Meta(NotificationSummarySerializer.Meta):
+        fields = ["id", "ticket", "ticket_number", *NotificationSummarySerializer.Meta.fields[1:],
+                  "next_attempt_at", "idempotency_key"]
+
+
 class OutboxOutputSerializer(serializers.ModelSerializer):
     ticket_number = serializers.CharField(source="ticket.number")
     platform = serializers.CharField(source="platform.name")
@@ -117,6 +142,45 @@ class OutboxResendApi(APIView):
         return Response(OutboxOutputSerializer(message).data)
 
 
+class NotificationFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=NotificationStatus.choices, help_text="状态，可重复")
+    kind = filters.MultipleChoiceFilter(choices=NotificationKind.choices, help_text="类型，可重复")
+    unit = filters.ModelChoiceFilter(queryset=Unit.objects.all(), help_text="承办单位 id")
+    ticket = filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID, help_text="工单 id")
+
+    class Meta:
+        model = Notification
+        fields = ["status", "kind", "unit", "ticket"]
+
+
+@extend_schema_view(get=extend_schema(summary="发给承办单位的短信（热线中心角色）"))
+class NotificationListApi(ApiMixin, generics.ListAPIView):
+    """``GET /api/notifications/?status=&kind=&unit=&ticket=`` — the centre's view of the short
+    messages to units: sent, pending, failed, and skipped with the reason."""
+
+    permission_classes = [RoleRequired]
+    read_roles = CENTRE_READ_ROLES
+    serializer_class = NotificationOutputSerializer
+    filterset_class = NotificationFilter
+
+    def get_queryset(self):
+        return Notification.objects.select_related("ticket", "unit")
+
+
+class NotificationResendApi(ApiMixin, APIView):
+    permission_classes = [RoleRequired]
+    write_roles = CENTRE_ROLES
+
+    @extend_schema(operation_id="notification_resend", summary="重发一条短信（发往单位当前的值班手机）",
+                   request=None, responses=NotificationOutputSerializer)
+    def post(self, request, notification_id: int):
+        notification = Notification.objects.filter(pk=notification_id).first() if notification_id <= MAX_ID else None
+        if notification is None:
+            raise NotFound()
+        notification = notification_resend(notification=notification, actor=request.user)
+        return Response(NotificationOutputSerializer(notification).data)
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -137,7 +201,7 @@ class TicketExportApi(generics.GenericAPIView):
         if not filterset.is_valid():
             raise InvalidInput("筛选条件有误。", fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         data, _count = tickets_export_xlsx(queryset=filterset.qs, user=request.user,
-                                           detail=request.META.get("QUERY_STRING", "")[:200],
+                                           detail=query_redact(request.META.get("QUERY_STRING", ""))[:200],
                                            ip_address=request.META.get("REMOTE_ADDR"))
         response = HttpResponse(
             data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

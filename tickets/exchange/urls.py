@@ -1,4 +1,4 @@
-"""URLs of the data exchange (imports, platforms, outbox, export); mounted at the site root."""
+"""URLs of the data exchange (imports, platforms, outbox, notifications, export); mounted at the site root."""
 
 from django.urls import include, path
 
@@ -23,5 +23,8 @@ urlpatterns = [
     path("api/platforms/<str:code>/tickets/", apis.PlatformTicketPushApi.as_view(), name="platform-ticket-push"),
     path("api/outbox/", apis.OutboxListApi.as_view(), name="outbox-list"),
     path("api/outbox/<int:message_id>/resend/", apis.OutboxResendApi.as_view(), name="outbox-resend"),
+    path("api/notifications/", apis.NotificationListApi.as_view(), name="notification-list"),
+    path("api/notifications/<int:notification_id>/resend/", apis.NotificationResendApi.as_view(),
+         name="notification-resend"),
     path("api/tickets/export.xlsx", apis.TicketExportApi.as_view(), name="ticket-export"),
 ]

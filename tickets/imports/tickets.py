@@ -60,6 +60,9 @@ ROW_FIELDS = [
     "handle_deadline", "replied_at", "closed_at", "deadline_warning", "return_count", "extension_count",
     "callback_result", "callback_resolved", "callback_at",
 ]
+# Caller data never goes into event data (it is append-only and not encrypted).
+CALLER_FIELDS = frozenset({"caller_name", "caller_phone", "caller_phone_digest"})
+CALLER_REDACTED = "[来电人信息不记入事件]"
 _MAX = {f.attname: f.max_length for f in Ticket._meta.concrete_fields if getattr(f, "max_length", None)}
 
 
@@ -272,7 +275,7 @@ class TicketImporter(Importer):
             if old is None:
                 new.append(record)
                 continue
-            diff = {name: [_plain(old[name]), _plain(fields[name])] for name in ROW_FIELDS if old[name] != fields[name]}
+            diff = {name: _diff(name, old[name], fields[name]) for name in ROW_FIELDS if old[name] != fields[name]}
             if diff:
                 changed.append((old["id"], fields))
                 events.append(self.event(old["id"], EventType.IMPORTED, actor_id, now, fields,
@@ -401,6 +404,14 @@ def _next_code(queryset, prefix: str, width: int) -> str:
         if not Category.objects.filter(code=code).exists():
             return code
         candidate += 1
+
+
+def _diff(name: str, old, new) -> list:
+    """[old, new] for the ``imported`` event; caller fields say only that they changed: the audit
+    trail must not keep the names and numbers that the ticket table stores encrypted."""
+    if name in CALLER_FIELDS:
+        return [CALLER_REDACTED, CALLER_REDACTED]
+    return [_plain(old), _plain(new)]
 
 
 def _plain(value):

@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from .. import permissions
 from ..exceptions import Conflict, InvalidInput, InvalidTransition, NotFound
+from ..exchange.notifications import notification_record, urge_kind
 from ..models import (
     OPEN_STATUSES,
     CallbackResult,
     EventType,
     ExtensionRequest,
     HandlingMode,
+    NotificationKind,
     RequestStatus,
     ReturnRequest,
     Status,
@@ -56,7 +58,7 @@ def ticket_dispatch(*, ticket: Ticket, unit: Unit, actor: User, note: str = "", 
     require_status(ticket, S.PENDING_DISPATCH, action="派单")
     if not unit.active:
         raise InvalidInput(f"单位“{unit.short_name}”已停用，不能派单。", fields={"unit": ["该单位已停用。"]})
-    at = at or timezone.now()
+    backfill, at = at is not None, at or timezone.now()
     deadlines = deadlines_for_dispatch(ticket=ticket, dispatched_at=at)
     ticket.unit = unit
     ticket.dispatched_at = at
@@ -64,13 +66,15 @@ def ticket_dispatch(*, ticket: Ticket, unit: Unit, actor: User, note: str = "", 
     ticket.handle_deadline = deadlines.handle
     ticket.feedback_deadline = deadlines.feedback
     ticket.deadline_warning = "；".join(deadlines.warnings)
-    return ticket_transition(
+    ticket = ticket_transition(
         ticket=ticket, to=S.PENDING_SIGN, actor=actor, event_type=EventType.DISPATCHED, note=note, at=at,
         data={"unit_id": unit.pk, "unit": unit.short_name, "sign_deadline": deadlines.sign.isoformat(),
               "handle_deadline": deadlines.handle.isoformat()},
         update_fields=("unit", "dispatched_at", "sign_deadline", "handle_deadline", "feedback_deadline",
                        "deadline_warning"),
     )
+    _notify_unit(ticket, NotificationKind.DISPATCHED, backfill=backfill)
+    return ticket
 
 
 @transaction.atomic
@@ -235,6 +239,13 @@ def _report_upward(ticket: Ticket, kind: str) -> None:
     outbox_record(ticket=ticket, kind=kind)
 
 
+def _notify_unit(ticket: Ticket, kind: str, *, backfill: bool, **extra) -> None:
+    """A short message to the unit's duty phone, written in this same transaction (sent after
+    commit, or by the sweep when the broker is down). Backfilled history (``at=``) is not announced."""
+    if not backfill:
+        notification_record(ticket=ticket, kind=kind, **extra)
+
+
 @transaction.atomic
 def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "", at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "review")
@@ -354,6 +365,7 @@ def ticket_urge(*, ticket: Ticket, actor: User | None, note: str, automatic: boo
                                created_at=at or timezone.now())
     event_record(ticket=ticket, type=EventType.URGED, actor=actor, note=note,
                  data={"urge_id": urge.pk, "automatic": automatic}, at=urge.created_at)
+    _notify_unit(ticket, urge_kind(ticket=ticket, automatic=automatic, at=urge.created_at), backfill=at is not None)
     return urge
 
 
@@ -371,6 +383,7 @@ def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: date
     event_record(ticket=ticket, type=EventType.SUPERVISION_OPENED, actor=actor, note=reason,
                  data={"supervision_id": case.pk, "deadline": deadline.isoformat() if deadline else None},
                  at=case.opened_at)
+    _notify_unit(ticket, NotificationKind.SUPERVISED, backfill=at is not None, supervision_deadline=deadline)
     return case
 
 

@@ -1,0 +1,1 @@
+"""Fault tests: the real services stopped, restarted or crashed while the app is serving."""

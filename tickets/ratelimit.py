@@ -1,0 +1,79 @@
+"""Rate limit of the pages anyone can open without logging in (django-ratelimit).
+
+The public bulletin pages and their downloads, the login pages and the API documentation answer
+visitors who have no account. Each client IP has one budget for all of them
+(``HOTLINE_PUBLIC_RATE_LIMIT``, default 120 a minute); past it the answer is 429 with
+``Retry-After`` — a Chinese page, or ``{"code": "throttled", …}`` under ``/api/``. Logged-in users are
+not counted (staff pages are behind the login; failed logins are django-axes' business). The
+counters live in the default cache: Redis when ``REDIS_URL`` is set, otherwise each process's memory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+GROUP = "public"
+
+
+def client_ip(group: str, request) -> str:
+    """The rate-limit key: the client's address, from the proxy's header when one is configured
+    (``HOTLINE_CLIENT_IP_HEADER``), else the connection's; IPv6 clients by their /64, as
+    django-ratelimit does. django-ratelimit's own "ip" key answers 500 to a request without an
+    address (a unix socket) or with a malformed header; such requests share the key "unknown"."""
+    header = settings.HOTLINE_CLIENT_IP_HEADER or "REMOTE_ADDR"
+    value = request.META.get(header, "").split(",")[0].strip()
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+def _rate(group: str, request) -> str:
+    # Read per request, so that the setting can change without re-importing the views (tests do).
+    return settings.HOTLINE_PUBLIC_RATE_LIMIT
+
+
+def rate_limited(request, *, retry_after: int):
+    """429 with ``Retry-After``: JSON in the API's error shape under ``/api/``, a page elsewhere."""
+    detail = f"请求过于频繁，请{retry_after}秒后再试。"
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": "throttled", "detail": detail, "retry_after_seconds": retry_after},
+                                status=429)
+    else:
+        response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def public_ratelimit(view):
+    """Wrap a view that answers anonymous visitors: count each of their requests per client IP."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            try:
+                usage = get_usage(request, group=GROUP, key=client_ip, rate=_rate, increment=True)
+            except (RedisError, OSError):
+                # The cache is down: serve the page uncounted rather than refuse every visitor.
+                log.warning("public rate limit not applied: the cache is unavailable")
+                usage = None
+            if usage is not None and usage["should_limit"]:
+                # The window's last second still counts as the window: come back one second after it.
+                return rate_limited(request, retry_after=max(int(usage["time_left"]) + 1, 1))
+        return view(request, *args, **kwargs)
+
+    return wrapped
