@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from .models import (
     Unit,
 )
 from .privacy import phone_normalise
+from .services.registration import idempotency_key_check
 
 REQUIRED = {"required": "此项为必填项。"}
 
@@ -60,6 +63,13 @@ class CallRegisterForm(forms.Form):
                                  widget=forms.Textarea(attrs={"rows": 3}))
     duration_seconds = forms.IntegerField(label="通话时长（秒）", required=False, min_value=0,
                                           widget=forms.HiddenInput)
+    # One token per form shown, sent as the registration's idempotency key: a double submit (or a
+    # resubmit after the answer was lost) finds the ticket the first one registered.
+    submit_token = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    @staticmethod
+    def new_token() -> str:
+        return uuid.uuid4().hex
 
     def clean_caller_phone(self):
         value = self.cleaned_data.get("caller_phone", "")
@@ -74,6 +84,11 @@ class CallRegisterForm(forms.Form):
         data = super().clean()
         if data.get("handling_mode") == HandlingMode.COORDINATED and not (data.get("reply_text") or "").strip():
             self.add_error("reply_text", "协调办理（当场答复办结）必须填写答复内容。")
+        if data.get("submit_token"):
+            try:
+                idempotency_key_check(data["submit_token"])
+            except ApplicationError:
+                self.add_error(None, "表单已失效，请刷新页面后重新填写。")
         return data
 
 

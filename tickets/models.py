@@ -361,6 +361,12 @@ class Ticket(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets",
         verbose_name="并入工单",
     )
+    # Registration's Idempotency-Key (API header, or the web form's per-form token): unique per
+    # registering user, so a retried registration finds its ticket instead of making a second one.
+    # The fingerprint is an HMAC of the request's content fields, to tell a retry from a reused key.
+    # Both nullable: tickets registered without a key (imports, pushes) leave them out of the index.
+    idempotency_key = models.CharField("幂等键", max_length=100, null=True, blank=True, editable=False)
+    idempotency_fingerprint = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -384,6 +390,11 @@ class Ticket(models.Model):
                 fields=["platform", "upstream_number"],
                 condition=~Q(upstream_number=""),
                 name="ticket_unique_upstream_number",
+            ),
+            models.UniqueConstraint(
+                fields=["registered_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="ticket_unique_idempotency_key",
             ),
             models.CheckConstraint(
                 condition=Q(source="local", platform__isnull=True) | Q(source="upper", platform__isnull=False),

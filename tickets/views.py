@@ -183,29 +183,42 @@ def call_new(request):
         form = CallRegisterForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            fields = dict(
+                channel=data["channel"], appeal_type=data["appeal_type"],
+                category=data["category"], content=data["content"], title=data["title"],
+                caller_name=data["caller_name"], caller_phone=data["caller_phone"],
+                address=data["address"], township=data["township"], urgent=data["urgent"],
+                confidential=data["confidential"], handling_mode=data["handling_mode"],
+                reply_text=data["reply_text"] if data["handling_mode"] == "coordinated" else "",
+            )
             try:
                 with transaction.atomic():
-                    ticket = services.ticket_create(
-                        actor=user, channel=data["channel"], appeal_type=data["appeal_type"],
-                        category=data["category"], content=data["content"], title=data["title"],
-                        caller_name=data["caller_name"], caller_phone=data["caller_phone"],
-                        address=data["address"], township=data["township"], urgent=data["urgent"],
-                        confidential=data["confidential"], handling_mode=data["handling_mode"],
-                        reply_text=data["reply_text"] if data["handling_mode"] == "coordinated" else "",
-                    )
-                    services.call_create(actor=user, caller_phone=data["caller_phone"], kind="new", ticket=ticket,
-                                         duration_seconds=data.get("duration_seconds"))
+                    if data["submit_token"]:  # the form's token: a second submit finds the first's ticket
+                        ticket, created = services.ticket_create_idempotent(
+                            actor=user, idempotency_key=data["submit_token"], **fields)
+                    else:
+                        ticket, created = services.ticket_create(actor=user, **fields), True
+                    if created:
+                        services.call_create(actor=user, caller_phone=data["caller_phone"], kind="new",
+                                             ticket=ticket, duration_seconds=data.get("duration_seconds"))
             except ApplicationError as exc:
                 form_add_service_error(form, exc)
+                if exc.code == "idempotency_key_reused":  # the first submit did register: this is a new one
+                    form.data = form.data.copy()
+                    form.data["submit_token"] = CallRegisterForm.new_token()
                 status = 400
             else:
-                verb = "已当场答复办结" if ticket.status == Status.CLOSED else "已登记，等待派单"
-                messages.success(request, f"工单{ticket.number}{verb}。")
+                if not created:
+                    messages.info(request, f"此表单已提交过：工单{ticket.number}已登记，未重复登记。")
+                else:
+                    verb = "已当场答复办结" if ticket.status == Status.CLOSED else "已登记，等待派单"
+                    messages.success(request, f"工单{ticket.number}{verb}。")
                 return redirect("tickets:detail", pk=ticket.pk)
         else:
             status = 400
     else:
-        form = CallRegisterForm(initial={"channel": "phone", "handling_mode": "dispatched"})
+        form = CallRegisterForm(initial={"channel": "phone", "handling_mode": "dispatched",
+                                         "submit_token": CallRegisterForm.new_token()})
     categories = _categories()
     selected_code = form["category"].value() or ""
     selected = next((c for c in categories if c.code == selected_code), None)

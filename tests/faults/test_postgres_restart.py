@@ -12,8 +12,11 @@ comes back. Then:
    Chinese detail and ``Retry-After``; pages: a Chinese 503 page) — never a 500, a traceback or a
    hung request;
 3. nothing is half-written: every ticket has its number (gapless per day), its registration event and
-   an event for each state it reached; every 201 is in the database; tickets whose 201 was lost are
-   no more than the failed requests; a platform's pushes retried after a 503 are registered once.
+   an event for each state it reached; and nothing is written twice: registrations carry an
+   ``Idempotency-Key`` per intended ticket and are retried with it after a 503 or a broken
+   connection, and the database holds exactly one ticket per key, the one answered (201, or 200 for
+   a retry whose first attempt had committed); a platform's pushes retried after a 503 are
+   registered once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -124,7 +128,8 @@ class Outcome:
 @dataclass
 class Record:
     outcomes: list[Outcome] = field(default_factory=list)
-    registered: dict[str, dict] = field(default_factory=dict)  # marker → {"verdict", "id", "number"}
+    # marker → {"key", "verdict", "status", "id", "number", "attempts"}
+    registered: dict[str, dict] = field(default_factory=dict)
     pushed: dict[str, dict] = field(default_factory=dict)  # upstream number → {"id", "attempts", "created"}
     moves_after_failure: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -170,8 +175,10 @@ def token_session(token: str) -> requests.Session:
 
 
 def registrar(base: str, stack: Stack, record: Record, stop: threading.Event, name: str, moves: deque) -> None:
-    """Registers tickets; a failed registration is not retried (the API has no idempotency key), so
-    each attempt carries a unique marker that the database check looks for."""
+    """Registers tickets as a careful client does: one ``Idempotency-Key`` per intended ticket, and
+    after a 503 or a broken connection the same request again with the same key until it is
+    answered (201; or 200 when an earlier attempt had committed and its answer was lost). Each
+    ticket also carries a unique marker that the database check looks for."""
     session = token_session(stack.accounts["tokens"]["f_operator"])
     i = 0
     while not stop.is_set():
@@ -179,12 +186,19 @@ def registrar(base: str, stack: Stack, record: Record, stop: threading.Event, na
         body = {"channel": "phone", "appeal_type": "problem", "category": "0201", "title": "停水",
                 "content": f"小区停水两天，无人维修。{marker}", "caller_name": "张三",
                 "caller_phone": f"139000{i % 100000:05d}", "address": "纸坊镇某村", "township": stack.accounts["unit"]}
-        outcome, response = call(record, name, "register", session, "POST", f"{base}/api/tickets/", api=True,
-                                 json=body)
-        entry = {"verdict": outcome.verdict}
-        if outcome.verdict == "ok":
-            entry.update(id=response.json()["id"], number=response.json()["number"])
-            moves.append([entry["id"], "dispatch", False])
+        entry = {"key": str(uuid.uuid4()), "verdict": "not sent", "attempts": 0}
+        for attempt in range(1, 61):
+            outcome, response = call(record, name, "register", session, "POST", f"{base}/api/tickets/", api=True,
+                                     json=body, headers={"Idempotency-Key": entry["key"]})
+            entry.update(verdict=outcome.verdict, status=outcome.status, attempts=attempt)
+            if outcome.verdict == "ok":
+                entry.update(id=response.json()["id"], number=response.json()["number"],
+                             replayed=response.headers.get("Idempotent-Replayed") == "true")
+                moves.append([entry["id"], "dispatch", False])
+                break
+            if outcome.verdict == "bad" and outcome.status is not None:
+                break  # a wrong answer (not a 503, not a broken connection): reported, not retried
+            time.sleep(0.1)
         with record.lock:
             record.registered[marker] = entry
         i += 1
@@ -291,7 +305,8 @@ def database_state(url: str) -> dict:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        tickets = conn.execute("SELECT id, number, status, content, upstream_number FROM tickets_ticket").fetchall()
+        tickets = conn.execute("SELECT id, number, status, content, upstream_number, idempotency_key "
+                               "FROM tickets_ticket").fetchall()
         events = conn.execute("SELECT ticket_id, type, to_status FROM tickets_ticketevent ORDER BY created_at, id"
                               ).fetchall()
         sequences = dict(conn.execute("SELECT key, value FROM tickets_ticketsequence").fetchall())
@@ -306,7 +321,7 @@ def check_database(url: str, record: Record, mode: str) -> dict:
 
     # Every ticket: a well-formed number, one registration event, and its status reached by an event.
     by_day: dict[str, list[int]] = {}
-    for ticket_id, number, status, _content, _upstream in state["tickets"]:
+    for ticket_id, number, status, _content, _upstream, _key in state["tickets"]:
         assert re.fullmatch(r"RZ\d{8}\d{5}", number), f"ticket {ticket_id} has no proper number: {number!r}"
         by_day.setdefault(number[2:10], []).append(int(number[10:]))
         types = [t for t, _ in events.get(ticket_id, [])]
@@ -317,29 +332,35 @@ def check_database(url: str, record: Record, mode: str) -> dict:
     for day, suffixes in by_day.items():
         assert sorted(suffixes) == list(range(1, state["sequences"][day] + 1)), f"numbers of {day} have gaps"
 
-    # Registrations: every 201 is there, once, as answered; the rest only for failed requests.
-    found: dict[str, list[tuple[int, str]]] = {}
-    for ticket_id, number, _status, content, _upstream in state["tickets"]:
+    # Registrations, retried with their Idempotency-Key until answered: every one answered (201, or
+    # 200 for a retry whose earlier attempt had committed), and the database holds exactly one ticket
+    # per key — the one answered. No duplicates at all, not even for answers lost in the outage.
+    found: dict[str, list[tuple[int, str, str | None]]] = {}
+    for ticket_id, number, _status, content, _upstream, key in state["tickets"]:
         if m := re.search(rf"\[故障测试{mode}[^\]]+\]", content):  # this test's registrations
-            found.setdefault(m.group(0), []).append((ticket_id, number))
+            found.setdefault(m.group(0), []).append((ticket_id, number, key))
+    unanswered = {m: e for m, e in record.registered.items() if e["verdict"] != "ok"}
+    assert not unanswered, f"registrations never answered despite retries: {list(unanswered.items())[:5]}"
     assert all(len(rows) == 1 for rows in found.values()), "a registration was written twice"
+    assert set(found) == set(record.registered), "tickets in the DB and registrations answered differ"
     for marker, entry in record.registered.items():
-        if entry["verdict"] == "ok":
-            assert found.get(marker) == [(entry["id"], entry["number"])], f"the 201 for {marker} is not in the DB"
-    unanswered = [m for m in found if record.registered.get(m, {}).get("verdict") != "ok"]
-    failed = [m for m, e in record.registered.items() if e["verdict"] != "ok"]
-    assert set(unanswered) <= set(failed), "a ticket in the DB matches no registration attempt"
-    assert len(unanswered) <= len(failed)
+        assert found[marker] == [(entry["id"], entry["number"], entry["key"])], f"{marker}: {found[marker]} vs {entry}"
+    keys = [key for rows in found.values() for _, _, key in rows]
+    assert len(set(keys)) == len(keys) == len(record.registered)
+    retried = [e for e in record.registered.values() if e["attempts"] > 1]
 
     # Platform pushes retried after a 503: one ticket per upstream number, the one answered.
     upstream_rows: dict[str, list[int]] = {}
-    for ticket_id, _number, _status, _content, upstream in state["tickets"]:
+    for ticket_id, _number, _status, _content, upstream, _key in state["tickets"]:
         if upstream:
             upstream_rows.setdefault(upstream, []).append(ticket_id)
     for upstream, entry in record.pushed.items():
         assert upstream_rows.get(upstream) == [entry["id"]], f"{upstream}: {upstream_rows.get(upstream)} vs {entry}"
-    return {"tickets_in_db": len(state["tickets"]), "registrations_answered_201": len(record.registered) - len(failed),
-            "registrations_failed": len(failed), "committed_but_answer_lost": len(unanswered),
+    return {"tickets_in_db": len(state["tickets"]), "registrations": len(record.registered),
+            "registrations_answered_201": sum(1 for e in record.registered.values() if e["status"] == 201),
+            "registrations_retried": len(retried),
+            # 200 + Idempotent-Replayed on a retry: the earlier attempt had committed, its answer was lost
+            "committed_but_answer_lost_replayed": sum(1 for e in retried if e.get("replayed")),
             "pushes": len(record.pushed),
             "pushes_retried": sum(1 for e in record.pushed.values() if e["attempts"] > 1),
             "pushes_deduplicated_on_retry": sum(1 for e in record.pushed.values() if not e["created"])}

@@ -340,6 +340,8 @@ def test_the_migration_encrypts_existing_rows_redacts_audit_rows_and_reverses(di
         # when
         executor = MigrationExecutor(connection)
         executor.migrate([AFTER])
+        executor = MigrationExecutor(connection)  # and the later ones: the ORM reads the current schema
+        executor.migrate(executor.loader.graph.leaf_nodes())
         # then: encrypted in place, readable through the ORM; audit rows redacted, the rest kept
         (name, phone), = raw_rows("tickets_ticket", "caller_name, caller_phone")
         assert name.startswith("gAAAAA") and phone.startswith("gAAAAA")

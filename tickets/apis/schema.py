@@ -20,6 +20,7 @@ ERROR_RESPONSES = {
     "409": "工单当前状态不允许此操作，或与现有数据冲突",
     "415": "不支持的请求内容类型",
     "429": "请求过于频繁",
+    "503": "数据库暂时不可用，请稍后重试（code=database_unavailable；登记请带同一个 Idempotency-Key 重试）",
 }
 
 
@@ -30,7 +31,7 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="中文说明")
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="字段 → 问题列表")
-    retry_after_seconds = serializers.IntegerField(required=False, help_text="限流时：多少秒后可重试")
+    retry_after_seconds = serializers.IntegerField(required=False, help_text="限流（429）或数据库暂时不可用（503）时：多少秒后可重试")
 
 
 class AutoSchema(openapi.AutoSchema):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -25,8 +31,10 @@ from ..models import (
 from ..permissions import ACTION_ROLES, CENTRE_READ_ROLES, FULL_CALLER_ROLES, has_role, require_action
 from ..privacy import caller_view
 from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, ticket_queue, tickets_by_caller
-from ..services import caller_access_record, ticket_create
+from ..services import caller_access_record, idempotency_key_check, ticket_create, ticket_create_idempotent
+from ..services.registration import IDEMPOTENCY_KEY_PATTERN
 from .base import ApiMixin, RoleRequired, client_ip
+from .schema import ErrorSerializer
 from .serializers import (
     CallerListRowSerializer,
     CodeField,
@@ -134,8 +142,28 @@ class TicketCreateInputSerializer(TicketContentInputSerializer):
 
 @extend_schema_view(
     get=extend_schema(summary="工单列表（按角色可见范围；来电人信息脱敏）", responses=TicketListOutputSerializer),
-    post=extend_schema(summary="登记工单", request=TicketCreateInputSerializer,
-                       responses={201: TicketDetailOutputSerializer}),
+    post=extend_schema(
+        summary="登记工单（可带 Idempotency-Key，重试不会重复登记）",
+        request=TicketCreateInputSerializer,
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+            pattern=f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$",
+            description="幂等键：1–100 个可见 ASCII 字符，每张要登记的工单用一个新的键（如 UUID）。同一用户带同一个键"
+                        "重试（如收到 503 或连接中断后）只登记一次：返回已登记的工单（200，响应头 "
+                        "Idempotent-Replayed: true）；同一个键配不同的内容返回 409 idempotency_key_reused；"
+                        "格式不对返回 400 invalid_idempotency_key。",
+        ), OpenApiParameter(
+            "Idempotent-Replayed", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200], enum=["true"],
+            description="这是此前用同一个 Idempotency-Key 登记的工单，本次未新建",
+        )],
+        responses={
+            201: TicketDetailOutputSerializer,
+            200: OpenApiResponse(TicketDetailOutputSerializer,
+                                 description="同一 Idempotency-Key 的重试：此前登记的工单，未新建"),
+            409: OpenApiResponse(ErrorSerializer, description="Idempotency-Key 已用于内容不同的登记"
+                                 "（code=idempotency_key_reused），或工单编号、上级工单编号重复"),
+        },
+    ),
 )
 class TicketListCreateApi(ApiMixin, generics.ListAPIView):
     serializer_class = TicketListOutputSerializer
@@ -149,9 +177,18 @@ class TicketListCreateApi(ApiMixin, generics.ListAPIView):
 
     def post(self, request):
         require_action(request.user, "register")
+        key = idempotency_key_check(request.headers.get("Idempotency-Key"))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ticket = ticket_create(actor=request.user, **serializer.validated_data)
+        if key is None:
+            ticket = ticket_create(actor=request.user, **serializer.validated_data)
+        else:
+            ticket, created = ticket_create_idempotent(actor=request.user, idempotency_key=key,
+                                                       **serializer.validated_data)
+            if not created:  # a retry: the ticket this key registered, as its detail page shows it now
+                response = Response(ticket_detail_data(request, ticket.pk))
+                response["Idempotent-Replayed"] = "true"
+                return response
         return Response(ticket_detail_data(request, ticket.pk, registered=ticket), status=status.HTTP_201_CREATED)
 
 

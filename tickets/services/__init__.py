@@ -3,7 +3,14 @@
 from .access import caller_access_record
 from .common import ALLOWED_TRANSITIONS, event_record, ticket_lock, ticket_transition
 from .deadlines import Light, deadlines_for_dispatch, due_soon_threshold, ticket_light, time_limit_rule_for
-from .registration import call_create, ticket_create, ticket_number_next
+from .registration import (
+    call_create,
+    idempotency_key_check,
+    registration_fingerprint,
+    ticket_create,
+    ticket_create_idempotent,
+    ticket_number_next,
+)
 from .workflow import (
     supervision_close,
     supervision_open,
@@ -25,7 +32,8 @@ from .workflow import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "Light", "call_create", "caller_access_record", "deadlines_for_dispatch", "due_soon_threshold", "event_record",
-    "supervision_close", "supervision_open", "ticket_callback", "ticket_create", "ticket_dispatch",
+    "supervision_close", "supervision_open", "ticket_callback", "ticket_create",
+    "ticket_create_idempotent", "idempotency_key_check", "registration_fingerprint", "ticket_dispatch",
     "ticket_extension_decide", "ticket_extension_request", "ticket_grant_contact", "ticket_judge_close",
     "ticket_light", "ticket_lock", "ticket_merge", "ticket_number_next", "ticket_redo", "ticket_reply",
     "ticket_return_decide", "ticket_return_request", "ticket_review", "ticket_sign", "ticket_transition",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import hmac
+import json
+import re
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -105,9 +109,14 @@ def ticket_create(
     registered_at: datetime | None = None,
     number: str | None = None,
     check_role: bool = True,
+    idempotency_key: str | None = None,
+    idempotency_fingerprint: str | None = None,
 ) -> Ticket:
     """Register a ticket. 协调办理 tickets are settled on the spot: closed at once with the answer.
-    Everything else waits for dispatch (待派单) with a dispatch deadline."""
+    Everything else waits for dispatch (待派单) with a dispatch deadline.
+
+    ``idempotency_key`` / ``idempotency_fingerprint`` are stored on the ticket; callers with a key
+    use ``ticket_create_idempotent``, which answers a repeated key with the ticket it registered."""
     if check_role:
         permissions.require_action(actor, "register")
     errors: dict[str, list[str]] = {}
@@ -161,6 +170,8 @@ def ticket_create(
         confidential=confidential,
         registered_at=registered_at,
         registered_by=actor,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=idempotency_fingerprint,
     )
     if handling_mode == HandlingMode.COORDINATED:
         ticket.status = Status.CLOSED
@@ -192,6 +203,78 @@ def ticket_create(
             to_status=Status.CLOSED, note=ticket.reply_text, at=registered_at,
         )
     return ticket
+
+
+# --- Idempotent registration (``Idempotency-Key``) -------------------------------------------
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,100}")  # visible ASCII, no spaces
+
+
+def idempotency_key_check(value: str | None) -> str | None:
+    """``value`` if it is a usable key (1–100 visible ASCII characters), None if there is none;
+    anything else is ``InvalidInput`` with the stable code ``invalid_idempotency_key``."""
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(value):
+        message = "Idempotency-Key 须为 1 至 100 个可见 ASCII 字符（字母、数字或符号，不含空格和汉字）。"
+        raise InvalidInput(message, code="invalid_idempotency_key", fields={"Idempotency-Key": [message]})
+    return value
+
+
+def registration_fingerprint(fields: dict) -> str:
+    """HMAC-SHA256 of the canonical JSON of a registration's validated input (objects by their
+    id, datetimes in ISO form, keys sorted). Keyed with the caller-number HMAC key, not a bare
+    hash: the input holds the caller's name and number, which the row itself only keeps encrypted."""
+
+    def plain(value):
+        if isinstance(value, models.Model):
+            return value.pk
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        return str(value)
+
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=plain)
+    return hmac.new(settings.CALLER_HMAC_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _registered_with_key(*, actor: User, key: str, fingerprint: str) -> Ticket | None:
+    ticket = Ticket.objects.filter(registered_by=actor, idempotency_key=key).order_by("pk").first()
+    if ticket is not None and ticket.idempotency_fingerprint != fingerprint:
+        raise Conflict(f"该 Idempotency-Key 已用于登记工单{ticket.number}，但本次请求的内容与当时不同；"
+                       "新的登记请换一个新的键。", code="idempotency_key_reused")
+    return ticket
+
+
+@transaction.atomic
+def ticket_create_idempotent(*, actor: User, idempotency_key: str, check_role: bool = True,
+                             **fields) -> tuple[Ticket, bool]:
+    """``ticket_create`` at most once per (``actor``, ``idempotency_key``): returns ``(ticket, created)``.
+
+    The same key with the same input again (a client retrying after a 503 or a lost answer) gives
+    the ticket it registered, ``created=False``; with different input, ``Conflict``
+    ``idempotency_key_reused``. The guarantee is the unique constraint on (registered_by,
+    idempotency_key), not the look-up: a request racing another with the same key waits for the
+    other's insert, fails on the constraint, rolls back to ``ticket_create``'s savepoint (its day
+    number with it) and answers with the winner's ticket."""
+    if check_role:
+        permissions.require_action(actor, "register")
+    key = idempotency_key_check(idempotency_key)
+    if key is None or actor is None:
+        raise InvalidInput("幂等登记需要登记人和 Idempotency-Key。", code="invalid_idempotency_key")
+    fingerprint = registration_fingerprint(fields)
+    if (existing := _registered_with_key(actor=actor, key=key, fingerprint=fingerprint)) is not None:
+        return existing, False
+    try:
+        ticket = ticket_create(actor=actor, check_role=False, idempotency_key=key,
+                               idempotency_fingerprint=fingerprint, **fields)
+    except Conflict as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+        # Read committed: this statement sees the request that won the race, if that was the cause.
+        if (existing := _registered_with_key(actor=actor, key=key, fingerprint=fingerprint)) is None:
+            raise
+        return existing, False
+    return ticket, True
 
 
 @transaction.atomic
