@@ -50,6 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from .api_create import CONTENTS, SURNAMES
 from .common import (
     ROOT,
     Gunicorn,
@@ -90,15 +91,6 @@ WEEKDAY_ONLY_PAGES = {"centre_review_queue", "leader_dashboard", "leader_assessm
 PAGE_TARGET_MS = 200.0
 N_OPERATORS, N_DISPATCHERS, N_LEADERS = 6, 3, 3
 
-CONTENTS = [
-    "小区停水两天，物业说是管网维修，没有通知，请尽快恢复供水。",
-    "路口路灯不亮已经一周，晚上出行不安全，请相关部门维修。",
-    "楼下烧烤店油烟很大，晚上十二点后还在营业，影响休息。",
-    "在工地干活三个月，老板拖欠工资一万二千元，多次讨要未果。",
-    "咨询孩子秋季入学需要准备哪些材料，户口不在本地能否就读。",
-    "村里道路坑洼严重，下雨天积水，电动车经常摔倒，请求修路。",
-]
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 
 SETUP = r"""
 import json

@@ -9,19 +9,17 @@ arrives exactly once per idempotency key — nothing lost, nothing twice. Never 
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from hotline.celery import app
 from tests.faults.services import SupervisedWorker
-from tests.tickets.test_outbox_redis import PrivateRedis, _reset_pools, wait_for
+from tests.tickets.test_outbox_redis import _reset_pools, private_redis_started, wait_for
 from tests.tickets.upstream_server import Upstream
 from tickets.exchange.tasks import notification_sweep_task, outbox_sweep_task
 from tickets.models import Notification, NotificationStatus, OutboxMessage, OutboxStatus, Ticket, Unit
@@ -35,12 +33,7 @@ MAX_CALL_SECONDS = 2.0  # no call may wait longer than this on the stopped broke
 @pytest.fixture
 def stack(tmp_path, settings, monkeypatch):
     """Private Redis as broker and cache, a real Celery worker, loopback SMS gateway and upstream."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: the Redis fault test starts its own Redis")
-    if connection.vendor == "sqlite":
-        pytest.skip("the worker thread needs a real database shared across connections: run with PostgreSQL")
-    redis = PrivateRedis(tmp_path)
-    redis.start()
+    redis = private_redis_started(tmp_path)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": f"redis://127.0.0.1:{redis.port}/1",
                                    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}

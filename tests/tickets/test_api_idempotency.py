@@ -4,16 +4,15 @@ per-form token. A retry with the same key registers nothing new; the unique cons
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.conftest import make_user, ticket_kwargs
+from tests.tickets.test_api_errors import _clear_cache, api  # noqa: F401 (autouse fixture, client helper)
+from tests.tickets.test_concurrency import race
 from tickets import services
 from tickets.exceptions import Conflict, InvalidInput
 from tickets.models import Call, EventType, Role, Ticket, TicketEvent, TicketSequence, Unit
@@ -25,17 +24,6 @@ REGISTER_ROLES = ["operator", "dispatcher", "admin"]
 NO_REGISTER_ROLES = ["unit_handler", "assessor", "editor", "leader"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def body(**overrides) -> dict:
@@ -361,26 +349,6 @@ def test_a_form_without_token_still_registers(client, operator):
 # --------------------------------------------------------------------------------------------
 
 
-def race(n: int, work, timeout: float = 60) -> list:
-    barrier = threading.Barrier(n, timeout=timeout)
-    results: list = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return results
 
 
 @pytest.fixture

@@ -72,14 +72,20 @@ def wait_for(predicate, timeout=60.0):
     return False
 
 
-@pytest.fixture
-def private_worker(tmp_path, settings, monkeypatch):
+def private_redis_started(tmp_path) -> PrivateRedis:
+    """A private redis-server for a test with a real worker, or a skip saying what is missing."""
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: the outbox integration test starts its own Redis")
+        pytest.skip("redis-server is not installed: this integration test starts its own Redis")
     if connection.vendor == "sqlite":
         pytest.skip("the worker thread needs a real database shared across connections: run with PostgreSQL")
     redis = PrivateRedis(tmp_path)
     redis.start()
+    return redis
+
+
+@pytest.fixture
+def private_worker(tmp_path, settings, monkeypatch):
+    redis = private_redis_started(tmp_path)
     settings.HOTLINE_OUTBOX_BACKOFF_SECONDS = 0.3
     settings.HOTLINE_OUTBOX_BACKOFF_MAX_SECONDS = 2
     settings.HOTLINE_OUTBOX_MAX_ATTEMPTS = 100
