@@ -90,6 +90,25 @@ DATABASE_UNAVAILABLE_DETAIL = "数据库暂时不可用，请稍后重试。"
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+def is_api_request(request) -> bool:
+    """Requests under ``/api/`` get JSON errors; pages get the site's templates."""
+    return request.path.startswith("/api/")
+
+
+def retry_later_response(request, *, status: int, code: str, detail: str, retry_after: int, template: str,
+                         page_request=None) -> HttpResponse:
+    """An answer that says "come back in ``retry_after`` seconds" (429, 503): ``{"code", "detail",
+    "retry_after_seconds"}`` under ``/api/``, ``template`` elsewhere (rendered with ``page_request``
+    when it needs the request, e.g. for the navigation), and a ``Retry-After`` header."""
+    if is_api_request(request):
+        response = JsonResponse({"code": code, "detail": detail, "retry_after_seconds": retry_after}, status=status)
+    else:
+        page = render_to_string(template, {"retry_after": retry_after}, request=page_request)
+        response = HttpResponse(page, status=status)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def is_database_unavailable(exc: BaseException | None) -> bool:
     """``exc`` or an exception it was raised from is a connection-level database error."""
     seen = 0
@@ -109,13 +128,9 @@ def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
         first_line = (str(exc).strip().splitlines() or [""])[0][:200]
         logger.warning("数据库不可用 (database unavailable): %s %s -> 503 [%s: %s]", request.method, request.path,
                        type(exc).__name__, first_line)
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"code": DATABASE_UNAVAILABLE_CODE, "detail": DATABASE_UNAVAILABLE_DETAIL,
-                                 "retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS}, status=503)
-    else:
-        page = render_to_string("503.html", {"retry_after": DATABASE_RETRY_AFTER_SECONDS})
-        response = HttpResponse(page, status=503)
-    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    response = retry_later_response(request, status=503, code=DATABASE_UNAVAILABLE_CODE,
+                                    detail=DATABASE_UNAVAILABLE_DETAIL, retry_after=DATABASE_RETRY_AFTER_SECONDS,
+                                    template="503.html", page_request=None)
     response["Cache-Control"] = "no-store"
     response._has_been_logged = True  # logged above; no "Service Unavailable" ERROR from django.request
     return response

@@ -15,10 +15,10 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.http import JsonResponse
-from django.shortcuts import render
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
+
+from .exceptions import retry_later_response
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,8 @@ def _rate(group: str, request) -> str:
 
 def rate_limited(request, *, retry_after: int):
     """429 with ``Retry-After``: JSON in the API's error shape under ``/api/``, a page elsewhere."""
-    detail = f"请求过于频繁，请{retry_after}秒后再试。"
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "throttled", "detail": detail, "retry_after_seconds": retry_after},
-                                status=429)
-    else:
-        response = render(request, "429.html", {"retry_after": retry_after}, status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
+    return retry_later_response(request, status=429, code="throttled", detail=f"请求过于频繁，请{retry_after}秒后再试。",
+                                retry_after=retry_after, template="429.html", page_request=request)
 
 
 def public_ratelimit(view):

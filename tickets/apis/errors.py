@@ -13,15 +13,11 @@ from django.http import HttpResponseServerError, JsonResponse
 from django.views import defaults
 
 from ..encryption import DecryptionError
-from ..exceptions import database_unavailable_response, is_database_unavailable
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+from ..exceptions import database_unavailable_response, is_api_request, is_database_unavailable
 
 
 def page_not_found(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"code": "not_found", "detail": "记录不存在或无权查看。"}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -36,18 +32,18 @@ def server_error(request):
     # Called while the unhandled exception is being handled: a caller field that no configured key
     # opens gets its own message (and code), still without any data.
     if isinstance(sys.exc_info()[1], DecryptionError):
-        if _is_api(request):
+        if is_api_request(request):
             return JsonResponse({"code": "decryption_failed", "detail": DECRYPTION_FAILED}, status=500)
         return HttpResponseServerError(
             f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>服务器错误</title>'
             f"<h1>{DECRYPTION_FAILED}</h1></html>")
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"code": "server_error", "detail": "服务器内部错误，请稍后再试。"}, status=500)
     return defaults.server_error(request)
 
 
 def bad_request(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"code": "bad_request", "detail": "请求无法处理。"}, status=400)
     return defaults.bad_request(request, exception)
 
@@ -61,7 +57,7 @@ def lockout(request, original_response=None, credentials=None):
 
     status = settings.AXES_HTTP_RESPONSE_CODE
     cool_off = get_cool_off(request)
-    if _is_api(request):
+    if is_api_request(request):
         body = {"code": "locked_out", "detail": "登录失败次数过多，账号已暂时锁定，请稍后再试。"}
         if cool_off:
             body["retry_after_seconds"] = int(cool_off.total_seconds())
