@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "worker-heavy", "beat")
 
 
 def compose() -> dict:
@@ -73,14 +73,65 @@ def skip_if_dot_env():
 # --- docker-compose.yml -----------------------------------------------------------------------
 
 
-def test_compose_defines_the_five_services():
+def test_compose_defines_the_services():
     # given / when
     services = compose()["services"]
 
     # then
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "minio", "minio-bucket", "web", "nginx", "worker",
+                             "worker-heavy", "beat"}
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
+    assert services["minio"]["image"].startswith("minio/minio:")
+
+
+def test_two_web_replicas_serve_behind_nginx():
+    # given
+    services = compose()["services"]
+    nginx_conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+
+    # then only nginx publishes a port, and it spreads requests over the web replicas
+    assert services["web"]["deploy"]["replicas"] >= 2
+    assert "ports" not in services["web"]
+    assert services["nginx"]["ports"] == ["8000:80"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    assert re.search(r"upstream hotline_web \{[^}]*server web:8000 resolve;", nginx_conf)
+    assert "proxy_pass http://hotline_web;" in nginx_conf
+    # the client's address reaches the app in the header it is told to trust
+    assert "proxy_set_header X-Real-IP $remote_addr;" in nginx_conf
+    environment = services["web"]["environment"]
+    assert environment["HOTLINE_CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
+    # several web processes share Redis (settings refuse to start otherwise)
+    assert int(environment["HOTLINE_WEB_INSTANCES"]) >= 2 and environment["REDIS_URL"]
+
+
+def test_files_live_in_the_object_store_in_compose():
+    # given
+    services = compose()["services"]
+
+    # then
+    environment = services["web"]["environment"]
+    assert environment["HOTLINE_S3_BUCKET"] == "hotline"
+    assert environment["HOTLINE_S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert "mc mb --ignore-existing local/hotline" in command_text({"command": services["minio-bucket"]["entrypoint"]})
+    assert services["web"]["depends_on"]["minio-bucket"]["condition"] == "service_completed_successfully"
+    assert "objects" in compose()["volumes"] and "media" not in compose()["volumes"]
+
+
+def test_every_celery_queue_has_a_worker_in_compose(settings):
+    # given the queues the routes in settings send tasks to
+    queues = {settings.CELERY_TASK_DEFAULT_QUEUE} | {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()}
+    services = compose()["services"]
+
+    # when
+    consumed = set()
+    for name in ("worker", "worker-heavy"):
+        command = services[name]["command"]
+        consumed |= set(command[command.index("-Q") + 1].split(","))
+
+    # then
+    assert consumed == queues == {"celery", "heavy"}
 
 
 def test_app_services_share_one_image_built_from_the_dockerfile():
@@ -102,13 +153,14 @@ def test_app_services_run_the_right_commands():
     services = compose()["services"]
 
     # when
-    web, worker, beat = (command_text(services[name]) for name in APP_SERVICES)
+    web, worker, heavy, beat = (command_text(services[name]) for name in APP_SERVICES)
 
     # then
     assert "manage.py migrate" in web and "manage.py collectstatic" in web
     assert re.search(r"gunicorn\s+hotline\.wsgi", web)
     assert web.index("migrate") < web.index("collectstatic") < web.index("gunicorn")
     assert re.search(r"celery\s+-A\s+hotline\s+worker", worker)
+    assert re.search(r"celery\s+-A\s+hotline\s+worker", heavy)
     assert re.search(r"celery\s+-A\s+hotline\s+beat", beat)
 
 
@@ -117,15 +169,15 @@ def test_app_services_wait_for_healthy_postgres_and_redis():
     services = compose()["services"]
 
     # then
-    for name in ("postgres", "redis", "web", "worker"):
+    for name in ("postgres", "redis", "minio", "web", "nginx", "worker", "worker-heavy"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     for name in APP_SERVICES:
         depends = services[name]["depends_on"]
         for dependency in ("postgres", "redis"):
             assert depends[dependency]["condition"] == "service_healthy", (name, dependency)
             assert services[dependency]["healthcheck"]["test"]
-    # worker and beat start once web has run the migrations
-    for name in ("worker", "beat"):
+    # the workers and beat start once web has run the migrations
+    for name in ("worker", "worker-heavy", "beat"):
         assert services[name]["depends_on"]["web"]["condition"] == "service_healthy"
 
 
@@ -163,6 +215,7 @@ def test_env_example_sets_no_secret():
     # then
     assert re.search(r"^DJANGO_SECRET_KEY=\s*$", text, flags=re.MULTILINE)
     assert re.search(r"^POSTGRES_PASSWORD=\s*$", text, flags=re.MULTILINE)
+    assert re.search(r"^MINIO_ROOT_PASSWORD=\s*$", text, flags=re.MULTILINE)
     assert re.search(r"^HOTLINE_FIELD_ENCRYPTION_KEYS=\s*$", text, flags=re.MULTILINE)
 
 
@@ -233,6 +286,48 @@ def test_empty_secret_key_counts_as_unset():
 
     # then
     assert done.returncode != 0 and "DJANGO_SECRET_KEY is not set" in done.stderr
+
+
+@pytest.mark.parametrize("variable", ["WEB_CONCURRENCY", "HOTLINE_WEB_INSTANCES"])
+def test_several_web_processes_refuse_to_start_without_a_shared_cache(variable):
+    # given
+    skip_if_dot_env()
+    base_env = production_env(DJANGO_DEBUG="1", DJANGO_SETTINGS_MODULE="hotline.settings.base")
+    setup = [sys.executable, "-c", "import django; django.setup()"]
+
+    # when
+    alone = subprocess.run(setup, cwd=ROOT, env={**base_env, variable: "3"}, capture_output=True, text=True,
+                           timeout=60)
+    shared = subprocess.run(setup, cwd=ROOT, env={**base_env, variable: "3", "REDIS_URL": "redis://127.0.0.1:6379/9"},
+                            capture_output=True, text=True, timeout=60)
+    single = subprocess.run(setup, cwd=ROOT, env={**base_env, variable: "1"}, capture_output=True, text=True,
+                            timeout=60)
+
+    # then
+    assert alone.returncode != 0 and "REDIS_URL is not set but more than one web process" in alone.stderr
+    assert shared.returncode == 0, shared.stderr[-2000:]
+    assert single.returncode == 0, single.stderr[-2000:]
+
+
+def test_celery_routes_short_jobs_and_heavy_jobs_to_their_own_queues():
+    # given every task of the product's own apps
+    from hotline.celery import app
+
+    app.loader.import_default_modules()
+    ours = sorted(name for name in app.tasks if name.split(".")[0] in ("tickets", "assessment", "reports"))
+    heavy_prefixes = ("tickets.imports.", "assessment.", "reports.")
+
+    # when
+    queue = {name: (app.amqp.router.route({}, name).get("queue").name) for name in ours}
+
+    # then
+    assert queue["tickets.exchange.tasks.notification_deliver_task"] == "celery"
+    assert queue["tickets.exchange.tasks.outbox_deliver_task"] == "celery"
+    assert queue["tickets.tasks.ticket_auto_urge_task"] == "celery"
+    assert queue["tickets.imports.tasks.import_job_run_task"] == "heavy"
+    assert queue["assessment.tasks.assessment_compute_task"] == "heavy"
+    for name, routed in queue.items():
+        assert routed == ("heavy" if name.startswith(heavy_prefixes) else "celery"), name
 
 
 def test_argon2_is_the_first_password_hasher_in_base_settings():

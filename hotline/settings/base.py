@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # GET requests to the heavy report views read from DATABASE_REPLICA_URL when it is set (hotline/db.py).
+    "hotline.db.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees failed logins after authentication has run.
@@ -118,6 +120,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+# A read replica (PostgreSQL streaming replication) for the heavy reads: leader dashboard, assessment
+# tables, public bulletins and exports (the views named in hotline/db.py). Writes never go there.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    for _key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
+    # Tests use the primary's test database for the replica alias (no second test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["hotline.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -130,6 +143,17 @@ else:
 # django-ratelimit lists neither Django's own RedisCache (its incr is Redis INCR, atomic) nor, in the
 # embedded mode, the per-process locmem cache (each process then counts for itself) as supported.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["django_ratelimit.E003"])
+# More than one web process (gunicorn's WEB_CONCURRENCY, or several web machines/containers:
+# HOTLINE_WEB_INSTANCES) needs one shared cache: rate limits, login throttles, the calendar/rule cache
+# version and idempotent form tokens are counted in it. Refuse to start rather than count per process.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+HOTLINE_WEB_INSTANCES = env.int("HOTLINE_WEB_INSTANCES", default=1)
+if not REDIS_URL and (WEB_CONCURRENCY > 1 or HOTLINE_WEB_INSTANCES > 1):
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set but more than one web process serves (WEB_CONCURRENCY / HOTLINE_WEB_INSTANCES > 1): "
+        "rate limits and caches must be shared. 多个 web 进程同时服务时必须设置 REDIS_URL（共享缓存），"
+        "否则限流和缓存各进程各算各的。"
+    )
 
 AUTH_USER_MODEL = "tickets.User"
 AUTHENTICATION_BACKENDS = [
@@ -180,6 +204,29 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded files (attachments, import files, rendered bulletins) live in Django's default storage: the
+# local MEDIA_ROOT by default; S3-compatible object storage (MinIO, a cloud's object store) through
+# django-storages once HOTLINE_S3_BUCKET is set, so that several web and worker machines share them.
+HOTLINE_S3_BUCKET = env("HOTLINE_S3_BUCKET", default="")
+if HOTLINE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": HOTLINE_S3_BUCKET,
+            "endpoint_url": env("HOTLINE_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env("HOTLINE_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("HOTLINE_S3_SECRET_KEY", default="") or None,
+            "region_name": env("HOTLINE_S3_REGION", default="us-east-1"),
+            "location": env("HOTLINE_S3_PREFIX", default=""),
+            # MinIO and most on-premises stores want path-style addresses and v4 signatures.
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            # Objects are private; the product streams them through its own permission-checked views.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Security: safe by default; development (DEBUG) relaxes only what needs TLS. -------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -274,6 +321,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Two queues, routed here and nowhere else: "celery" (the default) for the short, time-critical jobs
+# (SMS notifications, replies to upper platforms, auto-urge), "heavy" for the long ones (imports,
+# monthly scoring, bulletin builds and publishing, model training). A long import can then never
+# delay a dispatch notice: docker-compose.yml runs one worker per queue (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+HEAVY_TASK_MODULES = ("tickets.imports.", "assessment.", "reports.")
+CELERY_TASK_ROUTES = {f"{module}*": {"queue": "heavy"} for module in HEAVY_TASK_MODULES}
 # Every periodic job, in one schedule.
 CELERY_BEAT_SCHEDULE = {
     "tickets-auto-urge": {
