@@ -27,6 +27,7 @@ from .models import (
 )
 from .permissions import FULL_CALLER_ROLES, has_role
 from .privacy import phone_digest, phone_normalise
+from .search import ticket_search
 from .selectors import due_soon_q, overdue_q
 
 
@@ -70,7 +71,8 @@ class TicketFilter(filters.FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue", help_text="true：已超期（红灯）")
     due_soon = filters.BooleanFilter(method="filter_due_soon", help_text="true：即将超期（黄灯）")
     number = filters.CharFilter(field_name="number", lookup_expr="iexact", max_length=40)
-    q = filters.CharFilter(method="filter_q", max_length=100, help_text="诉求内容、标题或地址包含")
+    q = filters.CharFilter(method="filter_q", max_length=100,
+                           help_text="工单编号（前缀）、上级工单编号，或诉求内容、标题、地址包含的文字（tickets/search.py）")
     caller_phone = filters.CharFilter(
         method="filter_caller_phone", max_length=30,
         help_text="来电号码（仅话务员、派单员、管理员），按号码摘要匹配",
@@ -99,12 +101,7 @@ class TicketFilter(filters.FilterSet):
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(content__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
-        )
+        return ticket_search(queryset, value)
 
     def filter_caller_phone(self, queryset, name, value: str):
         if not value.strip():

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
@@ -57,6 +56,7 @@ from .models import (
 )
 from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
+from .search import ticket_search
 from .selectors import (
     QUEUES,
     knowledge_answers,
@@ -633,8 +633,7 @@ def ticket_list(request):
     if form.is_valid():
         data = form.cleaned_data
         if data.get("q"):
-            q = data["q"].strip()
-            qs = qs.filter(Q(number__startswith=q) | Q(upstream_number=q) | Q(content__contains=q))
+            qs = ticket_search(qs, data["q"])
         if data.get("status"):
             qs = qs.filter(status=data["status"])
         if data.get("unit"):
