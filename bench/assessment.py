@@ -21,7 +21,7 @@ import json
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from .common import bench_database_url, bench_env, database_recreate, manage
+from .common import bench_database_url, bench_env, database_recreate, generated_insert_sql, manage
 
 MONTH = "2024-04"
 EVALUATED_AT = "2024-05-02T02:00:00+08:00"
@@ -56,16 +56,6 @@ ORDER BY t.unit_id
 """
 
 
-def _sql_literal(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 # ---------------------------------------------------------------------------------------------
 # Run inside ``manage.py shell`` (Django set up, PostgreSQL)
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +64,6 @@ def _sql_literal(value) -> str:
 def worker_generate(tickets: int, units: int) -> None:
     """Insert ``tickets`` tickets of April 2024 in one ``INSERT … SELECT generate_series``."""
     from django.db import connection, transaction
-    from django.db.models import NOT_PROVIDED
 
     from tickets.models import AppealType, AssessmentGroup, Category, Ticket, Unit, UpperPlatform
 
@@ -108,22 +97,7 @@ def worker_generate(tickets: int, units: int) -> None:
         "created_at": "now()",
         "updated_at": "now()",
     }
-    columns, values = [], []
-    for field in Ticket._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in known or field.attname in known:
-            values.append(known.get(field.attname, known.get(field.name)))
-        elif field.null:
-            values.append("NULL")
-        elif field.default is not NOT_PROVIDED:
-            default = field.default() if callable(field.default) else field.default
-            values.append("now()" if hasattr(default, "tzinfo") else _sql_literal(default))
-        else:
-            values.append("''")
-    sql = (f"INSERT INTO {Ticket._meta.db_table} ({', '.join(columns)}) "
-           f"SELECT {', '.join(values)} FROM generate_series(1::bigint, {int(tickets)}::bigint) AS i")
+    sql = generated_insert_sql(Ticket, known, f"FROM generate_series(1::bigint, {int(tickets)}::bigint) AS i")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         # Generated rows are consistent by construction: skip the per-row deferred foreign-key

@@ -188,3 +188,40 @@ def load_average() -> float:
     except OSError:
         return 0.0
 
+
+
+# --- Rows generated in SQL -------------------------------------------------------------------
+
+
+def sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def generated_insert_sql(model, known: dict[str, str], source: str) -> str:
+    """``INSERT INTO <model's table> (<every concrete column but the id>) SELECT … <source>``: the
+    columns named in ``known`` (by field name or attname) take its SQL expressions, the others their
+    default (NULL where nullable, the field default, else an empty string). Runs inside Django."""
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED
+
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in known or field.attname in known:
+            values.append(known.get(field.attname, known.get(field.name)))
+        elif field.null:
+            values.append("NULL")
+        elif field.default is not NOT_PROVIDED:
+            default = field.default() if callable(field.default) else field.default
+            values.append("now()" if hasattr(default, "tzinfo") else sql_literal(default))
+        else:
+            values.append("''")
+    return f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} {source}"

@@ -522,3 +522,36 @@ def test_a_tiny_soak_run_has_no_errors_and_a_figure_for_every_endpoint(monkeypat
         assert row["count"] >= 1 and row["errors"] == 0 and 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"], name
         assert ("target" in row) == name.startswith("page ")
     assert json.loads((ROOT / "artifacts" / "bench" / "soak.json").read_text(encoding="utf-8")) == figures
+
+
+def test_a_tiny_scale_run_answers_every_page(monkeypatch):
+    # given: a benchmark database next to the test database (gunicorn needs PostgreSQL)
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the scale run serves gunicorn on PostgreSQL: set DATABASE_URL=postgres://…")
+    import psycopg
+
+    from bench.scale import run as scale
+
+    s = connection.settings_dict
+    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    name = f"hotline_bench_test{os.getpid()}"
+    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/{name}")
+    try:
+        # when: 3,000 tickets over 3 months instead of 10,000,000 over 120
+        figures = scale(["--tickets", "3000", "--months", "3", "--clients", "4", "--requests", "8", "--workers", "2",
+                         "--export-rows", "300", "--dev"])
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_scale" WITH (FORCE)')
+
+    # then
+    assert figures["tickets_in_db"] == 3000 and figures["calls_per_ticket"] == 1.7
+    pages = ["list_default", "list_unit_status_month_sorted", "search_number", "search_caller_phone", "search_keyword",
+             "unit_inbox", "workbench", "ticket_page", "dashboard_any_month"]
+    for page in pages:
+        assert figures[page]["requests"] == 8 and figures[page]["errors"] == 0, (page, figures[page])
+    assert figures["export_xlsx"]["status"] == 200 and figures["export_xlsx"]["bytes"] > 0, figures["export_xlsx"]
+    assert figures["export_xlsx"]["rows_in_window"] >= 300
+    assert figures["month_compute_seconds"] > 0 and figures["bulletin_build_seconds"] > 0
