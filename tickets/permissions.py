@@ -23,6 +23,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "register": REGISTER_ROLES,
     "call": REGISTER_ROLES,
     "dispatch": CENTRE_ROLES,
+    "redispatch": CENTRE_ROLES,
+    "recall": CENTRE_ROLES,
     "return_decide": CENTRE_ROLES,
     "extension_decide": CENTRE_ROLES,
     "review": CENTRE_ROLES,
