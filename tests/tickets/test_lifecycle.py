@@ -110,3 +110,113 @@ def test_merge_is_not_an_exit_from_unsatisfied(ticket_in, new_ticket, dispatcher
     assert response.status_code == 409 and response.json()["code"] == "action_not_available"
     ticket.refresh_from_db()
     assert ticket.status == Status.UNSATISFIED
+
+
+# --- 改派 and 撤回 (issue 12) ------------------------------------------------------------------
+
+
+def test_redispatch_moves_the_ticket_tells_both_units_and_counts_for_the_new_one(
+        ticket_in, dispatcher, unit_a, unit_b, other_unit_handler, unit_handler):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from assessment.services import month_counts, ruleset_for_month
+    from tickets.models import EventType, Notification
+
+    tz = ZoneInfo("Asia/Shanghai")
+    # given: a ticket dispatched to 纸坊镇 and signed there
+    ticket = ticket_in("handling")
+    # when: the centre moves it to 供电公司 through the API
+    response = api(dispatcher).post(f"/api/tickets/{ticket.pk}/redispatch/",
+                                    {"unit": unit_b.pk, "reason": "停电问题，应由供电公司办理"}, format="json")
+    # then
+    assert response.status_code == 200, response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING_SIGN and ticket.unit == unit_b and ticket.signed_at is None
+    event = TicketEvent.objects.filter(ticket=ticket).order_by("id").last()
+    assert (event.type, event.note, event.data["from_unit"]) == (EventType.REDISPATCHED, "停电问题，应由供电公司办理",
+                                                                 unit_a.short_name)
+    notices = {n.unit_id: n.text for n in Notification.objects.filter(ticket=ticket, kind="redispatched")}
+    assert set(notices) == {unit_a.pk, unit_b.pk}
+    assert "无需继续办理" in notices[unit_a.pk] and "改派来的工单" in notices[unit_b.pk]
+    # the old unit no longer sees it; the new one signs it
+    assert api(unit_handler).get(f"/api/tickets/{ticket.pk}/").status_code == 404
+    assert "sign" in api(other_unit_handler).get(f"/api/tickets/{ticket.pk}/").json()["allowed_actions"]
+    # and the assessment counts it for the unit that finally handled it, in the month of the last dispatch
+    april = datetime(2024, 4, 3, 10, 0, tzinfo=tz)
+    moved = ticket_in("pending_dispatch")
+    services.ticket_dispatch(ticket=moved, unit=unit_a, actor=dispatcher, at=april)
+    services.ticket_redispatch(ticket=moved, unit=unit_b, actor=dispatcher, reason="派错", at=april + timedelta(hours=1))
+    rule = ruleset_for_month(date(2024, 4, 1))
+    counts = month_counts(month=date(2024, 4, 1), evaluated_at=datetime(2024, 5, 6, tzinfo=tz), rule=rule)
+    assert unit_a.pk not in counts and counts[unit_b.pk]["tickets"] == 1
+
+
+def test_recall_takes_the_ticket_back_without_counting_a_return(ticket_in, dispatcher, unit_a, unit_b):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from assessment.services import month_counts, ruleset_for_month
+    from tickets.models import Notification
+
+    tz = ZoneInfo("Asia/Shanghai")
+    # given
+    ticket = ticket_in("pending_sign")
+    # when
+    response = api(dispatcher).post(f"/api/tickets/{ticket.pk}/recall/", {"reason": "派单有误"}, format="json")
+    # then
+    assert response.status_code == 200, response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING_DISPATCH and ticket.unit is None and ticket.return_count == 0
+    assert ticket.dispatch_deadline is not None and ticket.sign_deadline is None
+    notice = Notification.objects.get(ticket=ticket, kind="recalled")
+    assert notice.unit == unit_a and "撤回" in notice.text
+    # dispatched again (in April 2024 here), it counts for the next unit only
+    march, april = datetime(2024, 3, 29, 10, tzinfo=tz), datetime(2024, 4, 2, 10, tzinfo=tz)
+    other = ticket_in("pending_dispatch")
+    services.ticket_dispatch(ticket=other, unit=unit_a, actor=dispatcher, at=march)
+    services.ticket_recall(ticket=other, actor=dispatcher, reason="派错", at=april)
+    services.ticket_dispatch(ticket=other, unit=unit_b, actor=dispatcher, at=april + timedelta(hours=1))
+    evaluated = datetime(2024, 5, 6, tzinfo=tz)
+    march_counts = month_counts(month=date(2024, 3, 1), evaluated_at=evaluated, rule=ruleset_for_month(date(2024, 3, 1)))
+    april_counts = month_counts(month=date(2024, 4, 1), evaluated_at=evaluated, rule=ruleset_for_month(date(2024, 4, 1)))
+    assert unit_a.pk not in march_counts and unit_a.pk not in april_counts
+    assert april_counts[unit_b.pk]["tickets"] == 1
+
+
+@pytest.mark.parametrize("state", ["pending_dispatch", "return_pending", "replied", "pending_callback", "closed"])
+def test_redispatch_and_recall_only_while_at_a_unit(state, ticket_in, dispatcher, unit_b):
+    ticket = ticket_in(state)
+    events = TicketEvent.objects.filter(ticket=ticket).count()
+    for action, body in (("redispatch", {"unit": unit_b.pk, "reason": "改派"}), ("recall", {"reason": "撤回"})):
+        response = api(dispatcher).post(f"/api/tickets/{ticket.pk}/{action}/", body, format="json")
+        assert response.status_code == 409 and response.json()["reason"] == "wrong_status"
+    assert TicketEvent.objects.filter(ticket=ticket).count() == events
+
+
+def test_redispatch_to_the_same_unit_or_without_a_reason_is_refused(ticket_in, dispatcher, unit_a):
+    ticket = ticket_in("handling")
+    same = api(dispatcher).post(f"/api/tickets/{ticket.pk}/redispatch/", {"unit": unit_a.pk, "reason": "x"},
+                                format="json")
+    blank = api(dispatcher).post(f"/api/tickets/{ticket.pk}/recall/", {"reason": "  "}, format="json")
+    assert same.status_code == 400 and "unit" in same.json()["fields"]
+    assert blank.status_code == 400 and "reason" in blank.json()["fields"]
+    ticket.refresh_from_db()
+    assert ticket.status == Status.HANDLING and ticket.unit == unit_a
+
+
+def test_redispatch_and_recall_through_the_page(client, ticket_in, dispatcher, unit_b):
+    ticket = ticket_in("handling")
+    client.force_login(dispatcher)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'id="do-redispatch"' in page and 'id="do-recall"' in page
+    response = client.post(f"/tickets/{ticket.pk}/do/redispatch/", {"unit": unit_b.pk, "reason": "应由供电公司办理"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.unit == unit_b and ticket.status == Status.PENDING_SIGN
+    response = client.post(f"/tickets/{ticket.pk}/do/recall/", {"reason": ""})
+    assert response.status_code == 400 and "请填写撤回理由" in response.content.decode()
+    response = client.post(f"/tickets/{ticket.pk}/do/recall/", {"reason": "重新研判"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.unit is None and ticket.status == Status.PENDING_DISPATCH
