@@ -342,6 +342,7 @@ class Ticket(models.Model):
     sign_deadline = models.DateTimeField("签收时限", null=True, blank=True)
     signed_at = models.DateTimeField("签收时间", null=True, blank=True)
     feedback_deadline = models.DateTimeField("首次反馈时限", null=True, blank=True)
+    first_feedback_at = models.DateTimeField("首次反馈时间", null=True, blank=True)
     handle_deadline = models.DateTimeField("办理时限", null=True, blank=True)
     replied_at = models.DateTimeField("办结反馈时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
@@ -430,6 +431,7 @@ class EventType(models.TextChoices):
     REDISPATCHED = "redispatched", "改派"
     RECALLED = "recalled", "撤回"
     SIGNED = "signed", "签收"
+    FIRST_FEEDBACK = "first_feedback", "首次反馈"
     RETURN_REQUESTED = "return_requested", "申请退单"
     RETURN_APPROVED = "return_approved", "同意退单"
     RETURN_REJECTED = "return_rejected", "驳回退单"

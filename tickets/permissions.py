@@ -36,6 +36,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "supervise": CENTRE_ROLES,
     "grant_contact": CENTRE_ROLES,
     "sign": UNIT_ROLES,
+    "first_feedback": UNIT_ROLES,
     "return_request": UNIT_ROLES,
     "extension_request": UNIT_ROLES,
     "reply": UNIT_ROLES,

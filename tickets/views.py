@@ -317,6 +317,8 @@ def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = Non
         return ReasonForm(data, label="撤回理由")
     if action == "sign":
         return NoteForm(data, label="签收说明", required=False)
+    if action == "first-feedback":
+        return NoteForm(data, label="首次反馈内容")
     if action == "return":
         return ReturnRequestForm(data)
     if action in ("return-decide", "extension-decide"):
@@ -440,6 +442,9 @@ def _run_action(request, ticket: Ticket, action: str, form) -> str:
     if action == "sign":
         services.ticket_sign(ticket=ticket, actor=user)
         return "已签收，请在办理时限内办结反馈。"
+    if action == "first-feedback":
+        services.ticket_first_feedback(ticket=ticket, actor=user, note=data["note"])
+        return "已首次反馈。"
     if action == "return":
         services.ticket_return_request(ticket=ticket, actor=user, reason=data["reason"])
         return "已申请退单，等待热线中心审批。"

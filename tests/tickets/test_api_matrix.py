@@ -139,6 +139,8 @@ ENDPOINTS = {
     "redispatch": _action("redispatch", "handling",
                           lambda ctx, t: {"unit": ctx["unit_b"].pk, "reason": "派错单位"}),
     "recall": _action("recall", "pending_sign", {"reason": "派单有误"}),
+    "first-feedback": _action("first-feedback", lambda ctx: ctx["ticket_in"]("handling", urgent=True),
+                              {"note": "已到现场处置"}, UNIT_ACTION),
     "supervise-close": _action("supervise-close", _supervised, {"result": "已整改到位"}),
     "supervision-close": ("post", _supervision_close, CENTRE_ACTION),
     "notification-list": _get(lambda ctx: f"/api/notifications/?status=skipped&unit={ctx['unit_a'].pk}",

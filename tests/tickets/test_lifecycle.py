@@ -220,3 +220,34 @@ def test_redispatch_and_recall_through_the_page(client, ticket_in, dispatcher, u
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.unit is None and ticket.status == Status.PENDING_DISPATCH
+
+
+# --- 紧急件首次反馈 -------------------------------------------------------------------------
+
+
+def test_first_feedback_is_the_units_own_action_on_urgent_tickets_once(ticket_in, unit_handler, dispatcher):
+    from tickets.models import EventType
+
+    # given: an urgent ticket signed by the unit, and an ordinary one
+    urgent = ticket_in("handling", urgent=True)
+    ordinary = ticket_in("handling")
+    assert urgent.feedback_deadline is not None
+    assert "first-feedback" in api(unit_handler).get(f"/api/tickets/{urgent.pk}/").json()["allowed_actions"]
+    assert "first-feedback" not in api(unit_handler).get(f"/api/tickets/{ordinary.pk}/").json()["allowed_actions"]
+    assert "first-feedback" not in api(dispatcher).get(f"/api/tickets/{urgent.pk}/").json()["allowed_actions"]
+    # when
+    response = api(unit_handler).post(f"/api/tickets/{urgent.pk}/first-feedback/", {"note": "已到现场抢修"},
+                                      format="json")
+    again = api(unit_handler).post(f"/api/tickets/{urgent.pk}/first-feedback/", {"note": "再报"}, format="json")
+    refused = api(unit_handler).post(f"/api/tickets/{ordinary.pk}/first-feedback/", {"note": "x"}, format="json")
+    by_centre = api(dispatcher).post(f"/api/tickets/{urgent.pk}/first-feedback/", {"note": "x"}, format="json")
+    # then
+    assert response.status_code == 200 and response.json()["first_feedback_at"]
+    assert "first-feedback" not in response.json()["allowed_actions"]
+    assert (again.status_code, again.json()["reason"]) == (409, "first_feedback_given")
+    assert (refused.status_code, refused.json()["reason"]) == (409, "not_urgent")
+    assert by_centre.status_code == 403
+    event = TicketEvent.objects.filter(ticket=urgent, type=EventType.FIRST_FEEDBACK).get()
+    assert event.note == "已到现场抢修" and event.data["on_time"] is True
+    urgent.refresh_from_db()
+    assert urgent.status == Status.HANDLING

@@ -83,10 +83,17 @@ def _urgent_pending_sign(c):
     return c.ticket_in("pending_sign", urgent=True)
 
 
+def _urgent_fed_back(c):
+    ticket = c.ticket_in("handling", urgent=True)
+    return services.ticket_first_feedback(ticket=ticket, actor=c.unit_handler, note="已到现场")
+
+
 SCENARIOS = {
     "pending_dispatch": lambda c: c.ticket_in("pending_dispatch"),
     "pending_sign": lambda c: c.ticket_in("pending_sign"),
     "pending_sign_urgent": _urgent_pending_sign,
+    "handling_urgent": lambda c: c.ticket_in("handling", urgent=True),
+    "handling_urgent_fed_back": _urgent_fed_back,
     "return_pending": lambda c: services.ticket_return_request(ticket=c.ticket_in("handling"), actor=c.unit_handler,
                                                                reason="不属于本单位职责"),
     "handling": _handling,
@@ -120,6 +127,7 @@ def _bodies(ticket: Ticket, c) -> dict[str, tuple[dict, dict]]:
         "redispatch": ({"unit": other_unit.pk, "reason": "派错单位"}, {"unit": other_unit.pk, "reason": "派错单位"}),
         "recall": ({"reason": "派单有误"}, {"reason": "派单有误"}),
         "sign": ({}, {}),
+        "first-feedback": ({"note": "已到现场处置"}, {"note": "已到现场处置"}),
         "return": ({"reason": "不属于本单位职责"}, {"reason": "不属于本单位职责"}),
         "return-decide": ({"approve": "1"}, {"approve": True}),
         "extension": ({"requested_deadline": timezone.localtime(deadline).date().isoformat(), "reason": "需协调"},
@@ -141,6 +149,7 @@ def _bodies(ticket: Ticket, c) -> dict[str, tuple[dict, dict]]:
 def _state(ticket: Ticket) -> tuple:
     row = Ticket.objects.get(pk=ticket.pk)
     return (row.status, row.unit_id, row.callback_result, row.contact_granted, row.handle_deadline, row.updated_at,
+            row.first_feedback_at,
             TicketEvent.objects.filter(ticket=ticket).count(), Urge.objects.filter(ticket=ticket).count(),
             list(Supervision.objects.filter(ticket=ticket).values_list("status", flat=True)),
             list(ExtensionRequest.objects.filter(ticket=ticket).values_list("status", flat=True)),
@@ -205,11 +214,11 @@ def test_buttons_allowed_actions_and_accepted_actions_are_one_answer(
             form, body = bodies[action]
             expected = _expected_refusal(user, ticket, action)
 
-            def post_page(action=action, form=form):
+            def post_page(action=action, form=form, page=page):
                 response = page.post(f"/tickets/{ticket.pk}/do/{action}/", form)
                 return response.status_code, _state(ticket)
 
-            def post_api(action=action, body=body):
+            def post_api(action=action, body=body, rest=rest):
                 response = rest.post(f"/api/tickets/{ticket.pk}/{action}/", body, format="json")
                 code = response.json().get("code") if response.status_code >= 400 else None
                 return response.status_code, code, _state(ticket)

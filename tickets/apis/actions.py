@@ -115,6 +115,18 @@ class TicketSignApi(TicketActionApi):
         services.ticket_sign(ticket=ticket, actor=actor)
 
 
+class TicketFirstFeedbackApi(TicketActionApi):
+    """紧急件首次反馈（签收后、首次反馈时限内，每个单位一次）"""
+
+    action = "first-feedback"
+
+    class InputSerializer(serializers.Serializer):
+        note = note_field(required=True)
+
+    def perform(self, *, ticket, actor, note):
+        services.ticket_first_feedback(ticket=ticket, actor=actor, note=note)
+
+
 class TicketReturnApi(TicketActionApi):
     """申请退单"""
 
@@ -315,7 +327,7 @@ class SupervisionCloseApi(ApiMixin, APIView):
 ACTION_VIEWS: dict[str, type[TicketActionApi]] = {
     view.action: view
     for view in (
-        TicketDispatchApi, TicketRedispatchApi, TicketRecallApi, TicketSignApi, TicketReturnApi, TicketReturnDecideApi, TicketExtensionApi,
+        TicketDispatchApi, TicketRedispatchApi, TicketRecallApi, TicketSignApi, TicketFirstFeedbackApi, TicketReturnApi, TicketReturnDecideApi, TicketExtensionApi,
         TicketExtensionDecideApi, TicketReplyApi, TicketReviewApi, TicketCallbackApi, TicketRedoApi,
         TicketJudgeCloseApi, TicketMergeApi, TicketUrgeApi, TicketSuperviseApi, TicketSuperviseCloseApi,
         TicketGrantContactApi,

@@ -19,6 +19,7 @@ from .workflow import (
     ticket_dispatch,
     ticket_extension_decide,
     ticket_extension_request,
+    ticket_first_feedback,
     ticket_grant_contact,
     ticket_judge_close,
     ticket_merge,
@@ -40,7 +41,7 @@ __all__ = [
     "ticket_create_idempotent", "idempotency_key_check", "registration_fingerprint", "ticket_dispatch",
     "ticket_extension_decide", "ticket_extension_request", "ticket_grant_contact", "ticket_judge_close",
     "ticket_light", "ticket_lock", "ticket_merge", "ticket_recall", "ticket_redispatch",
-    "ticket_supervision_close", "action_require", "ticket_available_actions", "ticket_number_next", "ticket_redo", "ticket_reply",
+    "ticket_supervision_close", "ticket_first_feedback", "action_require", "ticket_available_actions", "ticket_number_next", "ticket_redo", "ticket_reply",
     "ticket_return_decide", "ticket_return_request", "ticket_review", "ticket_sign", "ticket_transition",
     "ticket_urge", "time_limit_rule_for",
 ]

@@ -15,7 +15,8 @@ Refusals (one contract for pages, API and services):
 - anything else — the status, a deadline passed, a pending request, an open supervision, 保密 … →
   409 ``action_not_available``, with ``reason`` naming the condition (``wrong_status``,
   ``deadline_passed``, ``extension_pending``, ``no_pending_request``, ``supervision_open``,
-  ``no_open_supervision``, ``confidential``, ``not_dispatched``, ``contact_granted``).
+  ``no_open_supervision``, ``confidential``, ``not_dispatched``, ``contact_granted``, ``not_urgent``,
+  ``first_feedback_given``).
 
 Nothing is changed by a refused action.
 """
@@ -88,6 +89,14 @@ def _before_deadline(ticket: Ticket, facts: Facts):
     return None
 
 
+def _urgent_feedback_due(ticket: Ticket, facts: Facts):
+    if not ticket.urgent:
+        return "not_urgent", "只有紧急件需要首次反馈。"
+    if ticket.first_feedback_at is not None:
+        return "first_feedback_given", "本单位已作首次反馈。"
+    return None
+
+
 def _no_pending_extension(ticket: Ticket, facts: Facts):
     return ("extension_pending", "该工单已有待审批的延期申请。") if facts.pending_extension else None
 
@@ -138,9 +147,10 @@ DISPATCHED = (S.PENDING_SIGN, S.HANDLING)  # at a unit, which has not asked to r
 # The order is the order of the page's buttons and of ``allowed_actions``.
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("dispatch", "dispatch", "派单", [S.PENDING_DISPATCH], [S.PENDING_SIGN]),
-    _a("redispatch", "redispatch", "改派", DISPATCHED, [S.PENDING_SIGN]),
-    _a("recall", "recall", "撤回", DISPATCHED, [S.PENDING_DISPATCH]),
     _a("sign", "sign", "签收", [S.PENDING_SIGN], [S.HANDLING], unit_side=True),
+    # 紧急件首次反馈: once, by the unit, after signing (due by ``feedback_deadline``).
+    _a("first-feedback", "first_feedback", "首次反馈", [S.HANDLING], unit_side=True,
+       conditions=[_urgent_feedback_due]),
     _a("return", "return_request", "申请退单", DISPATCHED, [S.RETURN_PENDING], unit_side=True),
     _a("return-decide", "return_decide", "审批退单", [S.RETURN_PENDING],
        [S.PENDING_DISPATCH, S.PENDING_SIGN, S.HANDLING], conditions=[_pending_return]),
@@ -156,6 +166,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # A case opened on a ticket that has since closed can still be closed.
     _a("supervise-close", "supervise", "督办结案", Status.values, conditions=[_open_supervision]),
     _a("grant-contact", "grant_contact", "允许联系来电人", OPEN_STATUSES, conditions=[_contact_grantable]),
+    # The centre moves a ticket it sent to the wrong unit (after the everyday actions: never unfolded first).
+    _a("redispatch", "redispatch", "改派", DISPATCHED, [S.PENDING_SIGN]),
+    _a("recall", "recall", "撤回", DISPATCHED, [S.PENDING_DISPATCH]),
     # 回访不满意 leaves only by 重办 or 研判办结.
     _a("merge", "merge", "并单", OPEN_STATUSES - {S.UNSATISFIED}, [S.MERGED]),
     _a("judge-close", "judge_close", "研判办结", OPEN_STATUSES, [S.CLOSED]),

@@ -104,7 +104,7 @@ def ticket_redispatch(*, ticket: Ticket, unit: Unit, actor: User, reason: str, a
     deadlines = deadlines_for_dispatch(ticket=ticket, dispatched_at=now)
     ticket.unit = unit
     ticket.dispatched_at = now
-    ticket.signed_at = None
+    ticket.signed_at = ticket.first_feedback_at = None
     ticket.sign_deadline = deadlines.sign
     ticket.handle_deadline = deadlines.handle
     ticket.feedback_deadline = deadlines.feedback
@@ -114,7 +114,7 @@ def ticket_redispatch(*, ticket: Ticket, unit: Unit, actor: User, reason: str, a
         data={"from_unit_id": old_unit.pk if old_unit else None, "from_unit": old_unit.short_name if old_unit else "",
               "unit_id": unit.pk, "unit": unit.short_name, "sign_deadline": deadlines.sign.isoformat(),
               "handle_deadline": deadlines.handle.isoformat()},
-        update_fields=("unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
+        update_fields=("unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline", "handle_deadline",
                        "feedback_deadline", "deadline_warning", "contact_granted"),
     )
     if old_unit is not None:
@@ -137,13 +137,13 @@ def ticket_recall(*, ticket: Ticket, actor: User, reason: str, at: datetime | No
     _lapse_unit_grants(ticket, now, "工单已撤回，延期申请自动撤回")
     ticket.deadline_warning = ""
     ticket.unit = None
-    ticket.dispatched_at = ticket.signed_at = None
+    ticket.dispatched_at = ticket.signed_at = ticket.first_feedback_at = None
     ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
     ticket.dispatch_deadline = dispatch_deadline_for(now)
     ticket = ticket_transition(
         ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RECALLED, note=reason, at=now,
         data={"from_unit_id": old_unit.pk if old_unit else None, "from_unit": old_unit.short_name if old_unit else ""},
-        update_fields=("unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
+        update_fields=("unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline", "handle_deadline",
                        "feedback_deadline", "dispatch_deadline", "contact_granted", "deadline_warning"),
     )
     if old_unit is not None:
@@ -163,6 +163,23 @@ def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, chec
         ticket.feedback_deadline = ticket.signed_at + timedelta(hours=rule.urgent_feedback_hours)
     return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.SIGNED,
                              update_fields=("signed_at", "feedback_deadline"), at=ticket.signed_at)
+
+
+@transaction.atomic
+def ticket_first_feedback(*, ticket: Ticket, actor: User, note: str, at: datetime | None = None) -> Ticket:
+    """紧急件首次反馈: the unit's first report on an urgent ticket (due ``feedback_deadline``, N hours
+    after signing). Once per unit; the ticket stays 办理中."""
+    permissions.require_action(actor, "first_feedback")
+    note = _text(note, "note", "首次反馈内容")
+    ticket = ticket_lock(ticket)
+    action_require(user=actor, ticket=ticket, action="first-feedback")
+    ticket.first_feedback_at = at or timezone.now()
+    ticket.save(update_fields=["first_feedback_at", "updated_at"])
+    event_record(ticket=ticket, type=EventType.FIRST_FEEDBACK, actor=actor, note=note, at=ticket.first_feedback_at,
+                 data={"feedback_deadline": ticket.feedback_deadline.isoformat() if ticket.feedback_deadline else None,
+                       "on_time": bool(ticket.feedback_deadline is None
+                                       or ticket.first_feedback_at <= ticket.feedback_deadline)})
+    return ticket
 
 
 @transaction.atomic
@@ -207,13 +224,14 @@ def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: st
     ticket.deadline_warning = ""
     ticket.return_count += 1
     ticket.unit = None
-    ticket.dispatched_at = ticket.signed_at = None
+    ticket.dispatched_at = ticket.signed_at = ticket.first_feedback_at = None
     ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
     ticket.dispatch_deadline = dispatch_deadline_for(now)
     return ticket_transition(
         ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RETURN_APPROVED, note=note, at=now,
         data={"returned_by_unit": returned_from.short_name if returned_from else ""},
-        update_fields=("return_count", "unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
+        update_fields=("return_count", "unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline",
+                       "handle_deadline",
                        "feedback_deadline", "dispatch_deadline", "contact_granted", "deadline_warning"),
     )
 
