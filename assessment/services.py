@@ -199,7 +199,10 @@ def ruleset_update(*, rule_set: RuleSet, actor: User | None, **values) -> RuleSe
 
 def counted_tickets(month: date):
     """The tickets that count for ``month``: dispatched (交办处理) local tickets and every upper
-    ticket, with a unit, dispatched (else registered) in the month, not merged away."""
+    ticket, with a unit, dispatched (else registered) in the month, not merged away. ``unit`` and
+    ``dispatched_at`` are those of the last dispatch: a ticket moved by 退单, 改派 (redispatch) or 撤回
+    (recall) counts for the unit that finally handled it, in the month of that last dispatch. Its
+    callback is its latest (``callback_result``; a 重办 clears it until the next callback)."""
     start, end = month_bounds(month_first(month))
     in_month = Q(dispatched_at__gte=start, dispatched_at__lt=end) | Q(
         dispatched_at__isnull=True, registered_at__gte=start, registered_at__lt=end

@@ -175,6 +175,8 @@ def ticket_in(new_ticket, dispatcher, unit_handler, unit_a):
             return ticket
         if state == "closed":
             return services.ticket_callback(ticket=ticket, actor=dispatcher, result="satisfied", resolved=True)
+        if state == "unsatisfied":
+            return services.ticket_callback(ticket=ticket, actor=dispatcher, result="unsatisfied", resolved=False)
         raise ValueError(state)
 
     return make

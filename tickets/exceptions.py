@@ -53,6 +53,18 @@ class InvalidTransition(ApplicationError):
     default_message = "工单当前状态不允许此操作。"
 
 
+class ActionNotAvailable(InvalidTransition):
+    """The action is not offered on this ticket now (``tickets/services/lifecycle.py``): 409 with
+    ``reason`` naming the unmet condition (``wrong_status``, ``deadline_passed``, …)."""
+
+    code = "action_not_available"
+    default_message = "工单当前不能执行此操作。"
+
+    def __init__(self, message: str | None = None, *, reason: str = "wrong_status", **kwargs):
+        self.reason = reason
+        super().__init__(message, **kwargs)
+
+
 class Conflict(ApplicationError):
     code = "conflict"
     status_code = status.HTTP_409_CONFLICT
@@ -162,6 +174,8 @@ def api_exception_handler(exc, context):
         return database_unavailable_response(context["request"], exc)
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "detail": exc.message}
+        if isinstance(exc, ActionNotAvailable):
+            body["reason"] = exc.reason
         if exc.fields:
             body["fields"] = exc.fields
         return Response(body, status=exc.status_code)

@@ -122,6 +122,21 @@ class DispatchForm(forms.Form):
     note = _text("派单说明", rows=2, required=False)
 
 
+class RedispatchForm(forms.Form):
+    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="改派至", empty_label="请选择新的承办单位",
+                                  error_messages={"required": "请选择新的承办单位。", "invalid_choice": "请选择新的承办单位。"})
+    reason = _text("改派理由", rows=2)
+
+
+class ReasonForm(forms.Form):
+    reason = _text("理由", rows=2)
+
+    def __init__(self, *args, label: str = "理由", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].error_messages["required"] = f"请填写{label}。"
+
+
 class ReturnRequestForm(forms.Form):
     reason = _text("退单理由")
 

@@ -281,13 +281,15 @@ class Status(models.TextChoices):
     HANDLING = "handling", "办理中"
     REPLIED = "replied", "已答复待审核"
     PENDING_CALLBACK = "pending_callback", "待回访"
+    # 回访不满意: only 重办 (redo) or 研判办结 (judge_close) lead out (tickets/services/lifecycle.py).
+    UNSATISFIED = "unsatisfied", "回访不满意"
     CLOSED = "closed", "已办结"
     MERGED = "merged", "已并单"
 
 
 OPEN_STATUSES = frozenset(
     {Status.PENDING_DISPATCH, Status.PENDING_SIGN, Status.RETURN_PENDING, Status.HANDLING, Status.REPLIED,
-     Status.PENDING_CALLBACK}
+     Status.PENDING_CALLBACK, Status.UNSATISFIED}
 )
 
 
@@ -340,6 +342,7 @@ class Ticket(models.Model):
     sign_deadline = models.DateTimeField("签收时限", null=True, blank=True)
     signed_at = models.DateTimeField("签收时间", null=True, blank=True)
     feedback_deadline = models.DateTimeField("首次反馈时限", null=True, blank=True)
+    first_feedback_at = models.DateTimeField("首次反馈时间", null=True, blank=True)
     handle_deadline = models.DateTimeField("办理时限", null=True, blank=True)
     replied_at = models.DateTimeField("办结反馈时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
@@ -425,7 +428,10 @@ class EventType(models.TextChoices):
     REGISTERED = "registered", "登记"
     CLOSED_DIRECTLY = "closed_directly", "协调办理办结"
     DISPATCHED = "dispatched", "派单"
+    REDISPATCHED = "redispatched", "改派"
+    RECALLED = "recalled", "撤回"
     SIGNED = "signed", "签收"
+    FIRST_FEEDBACK = "first_feedback", "首次反馈"
     RETURN_REQUESTED = "return_requested", "申请退单"
     RETURN_APPROVED = "return_approved", "同意退单"
     RETURN_REJECTED = "return_rejected", "驳回退单"
@@ -778,6 +784,8 @@ class OutboxMessage(models.Model):
 
 class NotificationKind(models.TextChoices):
     DISPATCHED = "dispatched", "派单"
+    REDISPATCHED = "redispatched", "改派"
+    RECALLED = "recalled", "撤回"
     URGED = "urged", "催办"
     SUPERVISED = "supervised", "督办"
     DUE_SOON = "due_soon", "即将超期"

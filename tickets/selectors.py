@@ -75,8 +75,8 @@ def ticket_queue(*, user: User, queue: str, now: datetime | None = None) -> Quer
         return qs.filter(extension_requests__status=RequestStatus.PENDING).order_by("handle_deadline", "id")
     if queue == "replied":
         return qs.filter(status=Status.REPLIED).order_by("replied_at", "id")
-    if queue == "pending_callback":
-        return qs.filter(status=Status.PENDING_CALLBACK).order_by("replied_at", "id")
+    if queue == "pending_callback":  # and 回访不满意, waiting for the centre's 重办 or 研判办结
+        return qs.filter(status__in=[Status.PENDING_CALLBACK, Status.UNSATISFIED]).order_by("replied_at", "id")
     if queue == "overdue":
         return qs.filter(overdue_q(now)).order_by("handle_deadline", "id")
     if queue == "due_soon":

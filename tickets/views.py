@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
-from .exceptions import ApplicationError, NotFound
+from .exceptions import ActionNotAvailable, ApplicationError, NotFound, PermissionDenied
 from .forms import (
     CallbackForm,
     CallLogForm,
@@ -29,6 +29,8 @@ from .forms import (
     ExtensionRequestForm,
     MergeForm,
     NoteForm,
+    ReasonForm,
+    RedispatchForm,
     ReplyForm,
     ReturnRequestForm,
     ReviewForm,
@@ -37,11 +39,9 @@ from .forms import (
     form_add_service_error,
 )
 from .models import (
-    OPEN_STATUSES,
     AccessAction,
     AppealType,
     Attachment,
-    CallbackResult,
     CallerDataAccess,
     Category,
     EventType,
@@ -54,7 +54,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
-from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, REGISTER_ROLES, has_role
+from .permissions import CENTRE_READ_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
 from .search import ticket_search
 from .selectors import (
@@ -71,6 +71,7 @@ from .selectors import (
 )
 from .services.attachments import attachment_add
 from .services.deadlines import due_soon_threshold
+from .services.lifecycle import ACTIONS, action_require, ticket_available_actions, ticket_facts
 
 ROLE_QUEUES = {
     Role.OPERATOR: ["pending_dispatch", "overdue"],
@@ -301,21 +302,6 @@ def call_log(request):
 # One ticket
 # --------------------------------------------------------------------------------------------
 
-ACTION_LABELS = {
-    "dispatch": "派单", "sign": "签收", "return": "申请退单", "return-decide": "审批退单",
-    "extension": "申请延期", "extension-decide": "审批延期", "reply": "办结反馈", "review": "审核",
-    "callback": "回访", "redo": "重办", "judge-close": "研判办结", "merge": "并单", "urge": "催办",
-    "supervise": "督办", "supervise-close": "督办结案", "grant-contact": "允许联系来电人",
-}
-# page action -> key in permissions.ACTION_ROLES
-ACTION_PERMISSION = {
-    "dispatch": "dispatch", "sign": "sign", "return": "return_request", "return-decide": "return_decide",
-    "extension": "extension_request", "extension-decide": "extension_decide", "reply": "reply",
-    "review": "review", "callback": "callback", "redo": "redo", "judge-close": "judge_close", "merge": "merge",
-    "urge": "urge", "supervise": "supervise", "supervise-close": "supervise", "grant-contact": "grant_contact",
-}
-
-
 def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = None):
     if action == "dispatch":
         form = DispatchForm(data)
@@ -325,8 +311,14 @@ def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = Non
             if suggestions:
                 form.initial["unit"] = suggestions[0]["unit_id"]
         return form
+    if action == "redispatch":
+        return RedispatchForm(data)
+    if action == "recall":
+        return ReasonForm(data, label="撤回理由")
     if action == "sign":
         return NoteForm(data, label="签收说明", required=False)
+    if action == "first-feedback":
+        return NoteForm(data, label="首次反馈内容")
     if action == "return":
         return ReturnRequestForm(data)
     if action in ("return-decide", "extension-decide"):
@@ -354,45 +346,6 @@ def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = Non
     if action == "grant-contact":
         return NoteForm(data, label="说明", required=False)
     raise Http404("没有这个操作。")
-
-
-def _available_actions(user, ticket: Ticket, *, extension_pending: bool, supervision_open: bool) -> list[str]:
-    s = ticket.status
-    actions: list[str] = []
-    if user.role == Role.UNIT_HANDLER:
-        if ticket.unit_id != user.unit_id:
-            return []
-        if s == Status.PENDING_SIGN:
-            actions += ["sign", "return"]
-        elif s == Status.HANDLING:
-            actions += ["reply"]
-            if not extension_pending and not (ticket.handle_deadline and ticket.handle_deadline < timezone.now()):
-                actions.append("extension")
-            actions.append("return")
-        return actions
-    if user.role not in (Role.DISPATCHER, Role.ADMIN):
-        return []
-    if s == Status.PENDING_DISPATCH:
-        actions.append("dispatch")
-    if s == Status.RETURN_PENDING:
-        actions.append("return-decide")
-    if s == Status.HANDLING and extension_pending:
-        actions.append("extension-decide")
-    if s == Status.REPLIED:
-        actions.append("review")
-    if s == Status.PENDING_CALLBACK:
-        if ticket.callback_result == CallbackResult.UNSATISFIED:
-            actions += ["redo"]
-        else:
-            actions.append("callback")
-    if s in (Status.PENDING_SIGN, Status.HANDLING, Status.RETURN_PENDING):
-        actions.append("urge")
-    if s in OPEN_STATUSES:
-        actions.append("supervise-close" if supervision_open else "supervise")
-        if ticket.unit_id and not ticket.confidential and not ticket.contact_granted:
-            actions.append("grant-contact")
-        actions += ["merge", "judge-close"]
-    return actions
 
 
 def _local_time(value: str | None) -> datetime | None:
@@ -424,14 +377,15 @@ def _detail_context(request, ticket: Ticket, bound: dict | None = None) -> dict:
     if caller.level == "full" and (ticket.caller_name or ticket.caller_phone):
         CallerDataAccess.objects.create(user=user, action=AccessAction.VIEW, ticket=ticket,
                                         detail="工单详情（已获授权联系来电人）", ip_address=client_ip(request))
-    actions = _available_actions(user, ticket, extension_pending=extension_pending is not None,
-                                 supervision_open=open_supervision is not None)
+    actions = ticket_available_actions(user=user, ticket=ticket, facts=ticket_facts(
+        ticket, pending_extension=extension_pending is not None, pending_return=return_pending is not None,
+        open_supervision=open_supervision is not None))
     # An action that just failed stays on the page with its errors, even if no longer available.
     actions = [a for a in (bound or {}) if a not in actions] + actions
     forms_by_action = []
     for action in actions:
         form = (bound or {}).get(action) or _form_for(action, ticket=ticket)
-        forms_by_action.append({"action": action, "label": ACTION_LABELS[action], "form": form,
+        forms_by_action.append({"action": action, "label": ACTIONS[action].label, "form": form,
                                 "open": action in (bound or {})})
     for event in events:
         data = event.data if isinstance(event.data, dict) else {}
@@ -479,9 +433,18 @@ def _run_action(request, ticket: Ticket, action: str, form) -> str:
     if action == "dispatch":
         services.ticket_dispatch(ticket=ticket, unit=data["unit"], actor=user, note=data.get("note", ""))
         return f"已派至{data['unit'].short_name}。"
+    if action == "redispatch":
+        services.ticket_redispatch(ticket=ticket, unit=data["unit"], actor=user, reason=data["reason"])
+        return f"已改派至{data['unit'].short_name}，已通知原单位和新单位。"
+    if action == "recall":
+        services.ticket_recall(ticket=ticket, actor=user, reason=data["reason"])
+        return "已撤回，工单回到待派单，已通知原单位。"
     if action == "sign":
         services.ticket_sign(ticket=ticket, actor=user)
         return "已签收，请在办理时限内办结反馈。"
+    if action == "first-feedback":
+        services.ticket_first_feedback(ticket=ticket, actor=user, note=data["note"])
+        return "已首次反馈。"
     if action == "return":
         services.ticket_return_request(ticket=ticket, actor=user, reason=data["reason"])
         return "已申请退单，等待热线中心审批。"
@@ -529,10 +492,7 @@ def _run_action(request, ticket: Ticket, action: str, form) -> str:
                                   deadline=_aware_day_end(data.get("deadline")))
         return "已督办立案。"
     if action == "supervise-close":
-        case = ticket.supervisions.filter(status=SupervisionStatus.OPEN).first()
-        if case is None:
-            raise NotFound("没有进行中的督办。")
-        services.supervision_close(supervision=case, actor=user, result=data["note"])
+        services.ticket_supervision_close(ticket=ticket, actor=user, result=data["note"])
         return "督办已结案。"
     if action == "grant-contact":
         services.ticket_grant_contact(ticket=ticket, actor=user, note=data["note"])
@@ -543,18 +503,26 @@ def _run_action(request, ticket: Ticket, action: str, form) -> str:
 @login_required
 @require_POST
 def ticket_action(request, pk: int, action: str):
-    """POST one action on one ticket. A form error or a refused action re-renders the ticket page with
-    the message next to the field; nothing is saved."""
-    if action not in ACTION_PERMISSION:
+    """POST one action on one ticket. Accepted only if the lifecycle offers it (the same answer as the
+    page's buttons and the API's ``allowed_actions``): the wrong role is 403, an action not offered
+    now re-renders the page with the reason and 409. A form error or a service's refusal re-renders
+    the ticket page with the message next to the field. Nothing is saved unless it succeeds."""
+    if action not in ACTIONS:
         raise Http404("没有这个操作。")
     user = request.user
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    if not has_role(user, ACTION_ROLES[ACTION_PERMISSION[action]]):
-        raise DjangoPermissionDenied("您的角色无权执行此操作。")
     form = _form_for(action, request.POST, request.FILES)
+    try:
+        action_require(user=user, ticket=ticket, action=action)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except ActionNotAvailable as exc:
+        form_add_service_error(form, exc)
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, bound={action: form}),
+                      status=exc.status_code)
     status = 400
     if form.is_valid():
         try:

@@ -71,6 +71,12 @@ def _get(url, expected=EVERYONE):
     return ("get", lambda ctx: (url(ctx) if callable(url) else url, None), expected)
 
 
+def _supervised(ctx):
+    ticket = _handling(ctx)
+    services.supervision_open(ticket=ticket, actor=ctx["personas"]["dispatcher"], reason="群众反映强烈")
+    return ticket
+
+
 def _supervision_close(ctx):
     ticket = _handling(ctx)
     case = services.supervision_open(ticket=ticket, actor=ctx["personas"]["dispatcher"], reason="群众反映强烈")
@@ -130,6 +136,12 @@ ENDPOINTS = {
     "urge": _action("urge", "handling", {"note": "请尽快办理"}),
     "supervise": _action("supervise", "handling", {"reason": "群众反映强烈"}),
     "grant-contact": _action("grant-contact", "handling", {"note": "需上门核实"}),
+    "redispatch": _action("redispatch", "handling",
+                          lambda ctx, t: {"unit": ctx["unit_b"].pk, "reason": "派错单位"}),
+    "recall": _action("recall", "pending_sign", {"reason": "派单有误"}),
+    "first-feedback": _action("first-feedback", lambda ctx: ctx["ticket_in"]("handling", urgent=True),
+                              {"note": "已到现场处置"}, UNIT_ACTION),
+    "supervise-close": _action("supervise-close", _supervised, {"result": "已整改到位"}),
     "supervision-close": ("post", _supervision_close, CENTRE_ACTION),
     "notification-list": _get(lambda ctx: f"/api/notifications/?status=skipped&unit={ctx['unit_a'].pk}",
                               only(EVERYONE_BUT_UNITS)),
@@ -163,11 +175,11 @@ CASES = [(endpoint, role) for endpoint in ENDPOINTS for role in ROLES]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("endpoint", "role"), CASES, ids=[f"{e}-{r}" for e, r in CASES])
-def test_role_endpoint_matrix(endpoint, role, personas, ticket_in, new_ticket, unit_a, settings):
+def test_role_endpoint_matrix(endpoint, role, personas, ticket_in, new_ticket, unit_a, unit_b, settings):
     # given
     method, setup, expected = ENDPOINTS[endpoint]
     ctx = {"personas": personas, "ticket_in": ticket_in, "new_ticket": new_ticket, "unit_a": unit_a,
-           "settings": settings}
+           "unit_b": unit_b, "settings": settings}
     url, body = setup(ctx)
     user = personas.get(role)
     client = client_for(user)
@@ -206,7 +218,7 @@ def test_token_endpoint_for_every_role(role, personas):
 @pytest.mark.django_db
 def test_every_action_endpoint_is_in_the_matrix():
     # given
-    from tickets.apis.tickets import ACTIONS
+    from tickets.services.lifecycle import ACTIONS
 
     # then
     assert set(ACTIONS) <= set(ENDPOINTS)

@@ -234,7 +234,8 @@ def test_grant_contact_refused_for_confidential(ticket_in, dispatcher):
     # when
     response = api(dispatcher).post(f"/api/tickets/{ticket.pk}/grant-contact/", {}, format="json")
     # then
-    assert response.status_code == 409 and response.json()["code"] == "confidential"
+    assert response.status_code == 409 and response.json()["code"] == "action_not_available"
+    assert response.json()["reason"] == "confidential"
     assert TicketEvent.objects.count() == events
 
 
@@ -258,7 +259,8 @@ def test_detail_lists_requests_urges_supervisions_and_allowed_actions(ticket_in,
     assert centre["pending_return"] is None
     assert [u["note"] for u in centre["urges"]] == ["请尽快"]
     assert [(s["status"], s["reason"]) for s in centre["supervisions"]] == [("open", "群众反映强烈")]
-    assert set(centre["allowed_actions"]) == {"extension-decide", "judge-close", "merge", "urge", "grant-contact"}
+    assert set(centre["allowed_actions"]) == {"redispatch", "recall", "extension-decide", "judge-close", "merge",
+                                              "urge", "supervise-close", "grant-contact"}
     assert set(unit["allowed_actions"]) == {"return", "reply"}
 
 

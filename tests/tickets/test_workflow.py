@@ -12,7 +12,7 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from tickets import services
-from tickets.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from tickets.exceptions import InvalidInput, InvalidTransition, PermissionDenied
 from tickets.models import (
     CallbackResult,
     EventType,
@@ -146,6 +146,27 @@ def _check_redo(c, t):
     assert t.handle_deadline == datetime(2024, 5, 9, 10, 0, tzinfo=TZ)
 
 
+def _redispatch(c, t):
+    return services.ticket_redispatch(ticket=t, unit=c.unit_b, actor=c.dispatcher, reason="派错单位")
+
+
+def _check_redispatched(c, t):
+    assert t.unit_id == c.unit_b.pk and t.dispatched_at == MONDAY and t.signed_at is None
+    assert t.sign_deadline == datetime(2024, 4, 30, 10, 0, tzinfo=TZ)
+    assert t.handle_deadline == datetime(2024, 5, 9, 10, 0, tzinfo=TZ)
+    assert t.return_count == 0
+
+
+def _recall(c, t):
+    return services.ticket_recall(ticket=t, actor=c.dispatcher, reason="派单有误，重新研判")
+
+
+def _check_recalled(c, t):
+    assert t.unit_id is None and t.dispatched_at is None and t.signed_at is None
+    assert t.sign_deadline is None and t.handle_deadline is None and t.return_count == 0
+    assert t.dispatch_deadline == MONDAY + timedelta(hours=24)
+
+
 # (from, to, event type, actor attribute, setup, action, check)
 LEGAL = [
     (S.PENDING_DISPATCH, S.PENDING_SIGN, EventType.DISPATCHED, "dispatcher",
@@ -216,14 +237,31 @@ LEGAL = [
                                            resolved=True, at=MONDAY),
      lambda c, t: (t.callback_result, t.callback_resolved, t.callback_at, t.closed_at)
      == (CallbackResult.BASIC, True, MONDAY, MONDAY) or pytest.fail("callback fields")),
+    (S.PENDING_CALLBACK, S.UNSATISFIED, EventType.CALLBACK, "dispatcher",
+     lambda c: c.ticket_in("pending_callback"),
+     lambda c, t: services.ticket_callback(ticket=t, actor=c.dispatcher, result=CallbackResult.UNSATISFIED,
+                                           resolved=False, at=MONDAY),
+     lambda c, t: (t.callback_result, t.callback_resolved, t.closed_at)
+     == (CallbackResult.UNSATISFIED, False, None) or pytest.fail("callback fields")),
     (S.PENDING_CALLBACK, S.CLOSED, EventType.JUDGED_CLOSED, "dispatcher",
+     lambda c: c.ticket_in("pending_callback"), _judge, _check_judged),
+    (S.UNSATISFIED, S.CLOSED, EventType.JUDGED_CLOSED, "dispatcher",
      _unsatisfied, _judge, _check_judged),
-    (S.PENDING_CALLBACK, S.HANDLING, EventType.REDO, "dispatcher",
+    (S.UNSATISFIED, S.HANDLING, EventType.REDO, "dispatcher",
      _unsatisfied,
      lambda c, t: services.ticket_redo(ticket=t, actor=c.dispatcher, note="请重新核实处理"),
      _check_redo),
     (S.PENDING_CALLBACK, S.MERGED, EventType.MERGED, "dispatcher",
      lambda c: c.ticket_in("pending_callback"), _merge, _check_merged),
+    # 改派 and 撤回 by the centre (issue 12)
+    (S.PENDING_SIGN, S.PENDING_SIGN, EventType.REDISPATCHED, "dispatcher",
+     lambda c: c.ticket_in("pending_sign"), _redispatch, _check_redispatched),
+    (S.HANDLING, S.PENDING_SIGN, EventType.REDISPATCHED, "dispatcher",
+     lambda c: c.ticket_in("handling"), _redispatch, _check_redispatched),
+    (S.PENDING_SIGN, S.PENDING_DISPATCH, EventType.RECALLED, "dispatcher",
+     lambda c: c.ticket_in("pending_sign"), _recall, _check_recalled),
+    (S.HANDLING, S.PENDING_DISPATCH, EventType.RECALLED, "dispatcher",
+     lambda c: c.ticket_in("handling"), _recall, _check_recalled),
 ]
 
 
@@ -288,13 +326,17 @@ def _call(name):
             "merge": lambda: services.ticket_merge(ticket=t, into=target, actor=c.dispatcher),
             "urge": lambda: services.ticket_urge(ticket=t, actor=c.dispatcher, note="请尽快办理"),
             "supervise": lambda: services.supervision_open(ticket=t, actor=c.dispatcher, reason="督办"),
+            "redispatch": lambda: services.ticket_redispatch(ticket=t, unit=c.unit_b, actor=c.dispatcher,
+                                                             reason="改派"),
+            "recall": lambda: services.ticket_recall(ticket=t, actor=c.dispatcher, reason="撤回"),
         }
         return calls[name]()
 
     return call
 
 
-OPEN = {S.PENDING_DISPATCH, S.PENDING_SIGN, S.RETURN_PENDING, S.HANDLING, S.REPLIED, S.PENDING_CALLBACK}
+OPEN = {S.PENDING_DISPATCH, S.PENDING_SIGN, S.RETURN_PENDING, S.HANDLING, S.REPLIED, S.PENDING_CALLBACK,
+        S.UNSATISFIED}
 ACCEPTS = {
     "dispatch": {S.PENDING_DISPATCH},
     "sign": {S.PENDING_SIGN},
@@ -306,11 +348,13 @@ ACCEPTS = {
     "reply": {S.HANDLING},
     "review": {S.REPLIED},
     "callback": {S.PENDING_CALLBACK},
-    "redo": set(),  # pending_callback without an unsatisfied callback is refused too
+    "redo": {S.UNSATISFIED},
     "judge_close": OPEN,
-    "merge": OPEN,
+    "merge": OPEN - {S.UNSATISFIED},  # 回访不满意 leaves only by 重办 or 研判办结
     "urge": {S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING},
     "supervise": OPEN,
+    "redispatch": {S.PENDING_SIGN, S.HANDLING},
+    "recall": {S.PENDING_SIGN, S.HANDLING},
 }
 UNIT_SERVICES = {"sign", "return_request", "extension_request", "reply"}
 ILLEGAL = [(name, state) for name, ok in ACCEPTS.items() for state in Status if state not in ok]
@@ -504,7 +548,7 @@ def test_extension_request_only_before_the_deadline(ticket_in, unit_handler):
         with pytest.raises(InvalidTransition) as info:
             services.ticket_extension_request(ticket=ticket, actor=unit_handler, reason="来不及",
                                               requested_deadline=ticket.handle_deadline + timedelta(days=3))
-    assert info.value.code == "deadline_passed"
+    assert (info.value.code, info.value.reason) == ("action_not_available", "deadline_passed")
     assert snapshot(ticket) == before and len(events_of(ticket)) == events_before
 
 
@@ -526,9 +570,10 @@ def test_extension_approval_moves_the_deadline_and_counts(ticket_in, unit_handle
                                                 requested_deadline=wanted)
     assert Ticket.objects.get(pk=ticket.pk).status == S.HANDLING
     assert events_of(ticket)[-1].type == EventType.EXTENSION_REQUESTED
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidTransition) as info:
         services.ticket_extension_request(ticket=ticket, actor=unit_handler, reason="再延",
                                           requested_deadline=wanted + timedelta(days=1))
+    assert (info.value.code, info.value.reason) == ("action_not_available", "extension_pending")
     before = len(events_of(ticket))
     # when
     services.ticket_extension_decide(ticket=ticket, actor=dispatcher, approve=True)
@@ -557,7 +602,7 @@ def test_extension_rejection_keeps_the_deadline(ticket_in, unit_handler, dispatc
     assert one_new_event(ticket, before).type == EventType.EXTENSION_REJECTED
 
 
-def test_unsatisfied_callback_waits_for_the_centre(ticket_in, dispatcher):
+def test_unsatisfied_callback_is_a_state_that_waits_for_the_centre(ticket_in, dispatcher):
     # given
     ticket = ticket_in("pending_callback")
     before = len(events_of(ticket))
@@ -565,7 +610,7 @@ def test_unsatisfied_callback_waits_for_the_centre(ticket_in, dispatcher):
     ticket = services.ticket_callback(ticket=ticket, actor=dispatcher, result="unsatisfied", resolved=False)
     # then
     ticket.refresh_from_db()
-    assert ticket.status == S.PENDING_CALLBACK and ticket.closed_at is None
+    assert ticket.status == S.UNSATISFIED and ticket.closed_at is None
     assert (ticket.callback_result, ticket.callback_resolved) == (CallbackResult.UNSATISFIED, False)
     event = one_new_event(ticket, before)
     assert event.type == EventType.CALLBACK and event.data == {"result": "unsatisfied", "resolved": False}
@@ -577,7 +622,7 @@ def test_redo_needs_an_unsatisfied_callback(ticket_in, dispatcher):
     # when / then
     with pytest.raises(InvalidTransition) as info:
         services.ticket_redo(ticket=ticket, actor=dispatcher, note="重办")
-    assert info.value.code == "redo_needs_unsatisfied"
+    assert (info.value.code, info.value.reason) == ("action_not_available", "wrong_status")
 
 
 def test_redo_needs_a_new_unsatisfied_callback_each_time(ticket_in, dispatcher, unit_handler):
@@ -653,8 +698,9 @@ def test_supervision_is_a_case_with_its_own_status(ticket_in, dispatcher):
     ticket = ticket_in("handling")
     # when
     case = services.supervision_open(ticket=ticket, actor=dispatcher, reason="多次投诉未解决")
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidTransition) as info:
         services.supervision_open(ticket=ticket, actor=dispatcher, reason="重复督办")
+    assert (info.value.code, info.value.reason) == ("action_not_available", "supervision_open")
     services.supervision_close(supervision=case, actor=dispatcher, result="已解决")
     # then
     case.refresh_from_db()
@@ -685,7 +731,7 @@ def test_grant_contact_refused_for_confidential_tickets(ticket_in, dispatcher):
     # when / then
     with pytest.raises(InvalidTransition) as info:
         services.ticket_grant_contact(ticket=ticket, actor=dispatcher)
-    assert info.value.code == "confidential"
+    assert (info.value.code, info.value.reason) == ("action_not_available", "confidential")
     assert snapshot(ticket) == before and len(events_of(ticket)) == events_before
 
 

@@ -1,8 +1,10 @@
 """Write actions on a ticket: one view per operation, ``POST /api/tickets/<id>/<action>/``.
 
 Every view fetches the ticket with ``ticket_get_for_user`` first (another unit's ticket is a 404
-before any role check), then checks the role (403), validates the input (400) and calls the
-service (which checks the state: 409). The answer is the ticket's detail.
+before any role check), then asks the lifecycle whether the action is offered
+(``lifecycle.action_require``: the wrong role is 403, an action not offered now is 409
+``action_not_available``), validates the input (400) and calls the service (which checks the same
+definition again under the row lock). The answer is the ticket's detail.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from ..exceptions import NotFound
 from ..models import CallbackResult, Supervision, Unit
 from ..permissions import require_action
 from ..selectors import ticket_get_for_user
+from ..services.lifecycle import ACTIONS, action_require
 from .base import ApiMixin
 from .serializers import BoundedDateTimeField, ObjectIdField, TicketDetailOutputSerializer
-from .tickets import ACTIONS, TicketRefField, ticket_detail_data
+from .tickets import TicketRefField, ticket_detail_data
 
 
 def note_field(max_length: int = 2000, *, required: bool = False, **kwargs):
@@ -41,7 +44,7 @@ class TicketActionApi(ApiMixin, APIView):
 
     def post(self, request, ticket_id: int):
         ticket = ticket_get_for_user(user=request.user, ticket_id=ticket_id)
-        require_action(request.user, ACTIONS[self.action][0])
+        action_require(user=request.user, ticket=ticket, action=self.action)
         serializer = self.InputSerializer(data=request.data, context={"request": request, "ticket": ticket})
         serializer.is_valid(raise_exception=True)
         self.perform(ticket=ticket, actor=request.user, **serializer.validated_data)
@@ -78,6 +81,31 @@ class TicketDispatchApi(TicketActionApi):
         services.ticket_dispatch(ticket=ticket, unit=unit, actor=actor, note=note)
 
 
+class TicketRedispatchApi(TicketActionApi):
+    """改派：把已派出（待签收、办理中）的工单改派给另一个单位（须填写理由）"""
+
+    action = "redispatch"
+
+    class InputSerializer(serializers.Serializer):
+        unit = ObjectIdField(queryset=Unit.objects.all())
+        reason = note_field(required=True)
+
+    def perform(self, *, ticket, actor, unit, reason):
+        services.ticket_redispatch(ticket=ticket, unit=unit, actor=actor, reason=reason)
+
+
+class TicketRecallApi(TicketActionApi):
+    """撤回：把已派出（待签收、办理中）的工单收回到待派单（须填写理由）"""
+
+    action = "recall"
+
+    class InputSerializer(serializers.Serializer):
+        reason = note_field(required=True)
+
+    def perform(self, *, ticket, actor, reason):
+        services.ticket_recall(ticket=ticket, actor=actor, reason=reason)
+
+
 class TicketSignApi(TicketActionApi):
     """签收"""
 
@@ -85,6 +113,18 @@ class TicketSignApi(TicketActionApi):
 
     def perform(self, *, ticket, actor):
         services.ticket_sign(ticket=ticket, actor=actor)
+
+
+class TicketFirstFeedbackApi(TicketActionApi):
+    """紧急件首次反馈（签收后、首次反馈时限内，每个单位一次）"""
+
+    action = "first-feedback"
+
+    class InputSerializer(serializers.Serializer):
+        note = note_field(required=True)
+
+    def perform(self, *, ticket, actor, note):
+        services.ticket_first_feedback(ticket=ticket, actor=actor, note=note)
 
 
 class TicketReturnApi(TicketActionApi):
@@ -242,6 +282,18 @@ class TicketSuperviseApi(TicketActionApi):
         services.supervision_open(ticket=ticket, actor=actor, reason=reason, deadline=deadline)
 
 
+class TicketSuperviseCloseApi(TicketActionApi):
+    """督办结案：结束工单进行中的督办"""
+
+    action = "supervise-close"
+
+    class InputSerializer(serializers.Serializer):
+        result = note_field(required=True)
+
+    def perform(self, *, ticket, actor, result):
+        services.ticket_supervision_close(ticket=ticket, actor=actor, result=result)
+
+
 class TicketGrantContactApi(TicketActionApi):
     """允许承办单位联系来电人"""
 
@@ -275,9 +327,10 @@ class SupervisionCloseApi(ApiMixin, APIView):
 ACTION_VIEWS: dict[str, type[TicketActionApi]] = {
     view.action: view
     for view in (
-        TicketDispatchApi, TicketSignApi, TicketReturnApi, TicketReturnDecideApi, TicketExtensionApi,
+        TicketDispatchApi, TicketRedispatchApi, TicketRecallApi, TicketSignApi, TicketFirstFeedbackApi, TicketReturnApi, TicketReturnDecideApi, TicketExtensionApi,
         TicketExtensionDecideApi, TicketReplyApi, TicketReviewApi, TicketCallbackApi, TicketRedoApi,
-        TicketJudgeCloseApi, TicketMergeApi, TicketUrgeApi, TicketSuperviseApi, TicketGrantContactApi,
+        TicketJudgeCloseApi, TicketMergeApi, TicketUrgeApi, TicketSuperviseApi, TicketSuperviseCloseApi,
+        TicketGrantContactApi,
     )
 }
 assert set(ACTION_VIEWS) == set(ACTIONS), "every action has a view"

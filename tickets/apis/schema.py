@@ -17,7 +17,7 @@ ERROR_RESPONSES = {
     "401": "未登录或令牌无效",
     "403": "角色无权执行此操作",
     "404": "记录不存在或无权查看",
-    "409": "工单当前状态不允许此操作，或与现有数据冲突",
+    "409": "工单当前不能执行此操作（code=action_not_available，reason 说明原因），或与现有数据冲突",
     "415": "不支持的请求内容类型",
     "429": "请求过于频繁",
     "503": "数据库暂时不可用，请稍后重试（code=database_unavailable；登记请带同一个 Idempotency-Key 重试）",
@@ -31,6 +31,8 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="中文说明")
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="字段 → 问题列表")
+    reason = serializers.CharField(required=False, help_text="code=action_not_available 时：未满足的条件，"
+                                   "如 wrong_status、deadline_passed、extension_pending、no_pending_request")
     retry_after_seconds = serializers.IntegerField(required=False, help_text="限流（429）或数据库暂时不可用（503）时：多少秒后可重试")
 
 

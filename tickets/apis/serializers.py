@@ -339,7 +339,8 @@ class TicketDetailOutputSerializer(TicketListOutputSerializer):
         fields = [
             *TicketListOutputSerializer.Meta.fields,
             "upstream_deadline", "content", "contact_granted", "registered_by", "dispatch_deadline",
-            "sign_deadline", "signed_at", "feedback_deadline", "replied_at", "closed_at", "deadline_warning",
+            "sign_deadline", "signed_at", "feedback_deadline", "first_feedback_at", "replied_at", "closed_at",
+            "deadline_warning",
             "reply_text", "internal_note", "return_count", "extension_count", "redo_count", "callback_result",
             "callback_resolved", "callback_at", "closed_by_judgement", "merged_into", "pending_return",
             "pending_extension", "urges", "supervisions", "notifications", "allowed_actions", "created_at",

@@ -21,17 +21,17 @@ from ..models import (
     HandlingMode,
     RequestStatus,
     Source,
-    Status,
     SupervisionStatus,
     Ticket,
     TicketEvent,
     Unit,
     UpperPlatform,
 )
-from ..permissions import ACTION_ROLES, CENTRE_READ_ROLES, FULL_CALLER_ROLES, has_role, require_action
+from ..permissions import CENTRE_READ_ROLES, FULL_CALLER_ROLES, has_role, require_action
 from ..privacy import caller_view
 from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, ticket_queue, tickets_by_caller
 from ..services import caller_access_record, idempotency_key_check, ticket_create, ticket_create_idempotent
+from ..services.lifecycle import ticket_available_actions, ticket_facts
 from ..services.registration import IDEMPOTENCY_KEY_PATTERN
 from .base import ApiMixin, RoleRequired, client_ip
 from .schema import ErrorSerializer
@@ -46,50 +46,14 @@ from .serializers import (
     ticket_detail_representation,
 )
 
-S = Status
-UNIT_SIDE = frozenset({"sign", "return", "extension", "reply"})
-
-# Action URL segment → (permission key, statuses in which the service accepts it). The statuses
-# mirror each service's ``require_status``; a few extra conditions are in ``allowed_actions``.
-ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
-    "dispatch": ("dispatch", frozenset({S.PENDING_DISPATCH})),
-    "sign": ("sign", frozenset({S.PENDING_SIGN})),
-    "return": ("return_request", frozenset({S.PENDING_SIGN, S.HANDLING})),
-    "return-decide": ("return_decide", frozenset({S.RETURN_PENDING})),
-    "extension": ("extension_request", frozenset({S.HANDLING})),
-    "extension-decide": ("extension_decide", frozenset({S.HANDLING})),
-    "reply": ("reply", frozenset({S.HANDLING})),
-    "review": ("review", frozenset({S.REPLIED})),
-    "callback": ("callback", frozenset({S.PENDING_CALLBACK})),
-    "redo": ("redo", frozenset({S.PENDING_CALLBACK})),
-    "judge-close": ("judge_close", frozenset(OPEN_STATUSES)),
-    "merge": ("merge", frozenset(OPEN_STATUSES)),
-    "urge": ("urge", frozenset({S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING})),
-    "supervise": ("supervise", frozenset(OPEN_STATUSES)),
-    "grant-contact": ("grant_contact", frozenset(OPEN_STATUSES)),
-}
-
 
 def allowed_actions(*, user, ticket: Ticket) -> list[str]:
-    """The actions ``user`` may take on ``ticket`` now: their role, the ticket's status, and the
-    few extra conditions the services check (pending requests, an open supervision, …)."""
-    extra = {
-        "extension": ticket.pending_extension is None,
-        "extension-decide": ticket.pending_extension is not None,
-        "redo": ticket.callback_result == "unsatisfied",
-        "supervise": not any(c.status == SupervisionStatus.OPEN for c in ticket.supervision_list),
-        "grant-contact": (not ticket.confidential and ticket.unit_id is not None and not ticket.contact_granted
-                          and ticket.handling_mode != HandlingMode.COORDINATED),
-    }
-    result = []
-    for name, (permission, statuses) in ACTIONS.items():
-        if ticket.status not in statuses or not has_role(user, ACTION_ROLES[permission]):
-            continue
-        if name in UNIT_SIDE and ticket.unit_id != user.unit_id:
-            continue
-        if extra.get(name, True):
-            result.append(name)
-    return result
+    """The actions ``user`` may take on ``ticket`` now — ``lifecycle.ticket_available_actions`` with
+    the pending requests and supervisions ``ticket_detail_prepare`` has already loaded."""
+    facts = ticket_facts(ticket, pending_extension=ticket.pending_extension is not None,
+                         pending_return=ticket.pending_return is not None,
+                         open_supervision=any(c.status == SupervisionStatus.OPEN for c in ticket.supervision_list))
+    return ticket_available_actions(user=user, ticket=ticket, facts=facts)
 
 
 def ticket_detail_prepare(ticket: Ticket, *, user, registered: bool) -> Ticket:

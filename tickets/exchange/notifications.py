@@ -1,5 +1,5 @@
-"""Short messages (短信) to a unit's duty phone: a ticket dispatched to it, urged (催办), supervised
-(督办), about to run out of time (即将超期) or overdue (已超期).
+"""Short messages (短信) to a unit's duty phone: a ticket dispatched to it, moved to or from it by
+the centre (改派, 撤回), urged (催办), supervised (督办), about to run out of time (即将超期) or overdue (已超期).
 
 A ``Notification`` is written in the same transaction as the move that causes it and delivered like
 the outbox (``delivery.Mailbox``): queued after commit, sent to the HTTP SMS gateway
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import permissions
 from ..exceptions import InvalidTransition
-from ..models import Notification, NotificationKind, NotificationStatus, Status, Ticket, User
+from ..models import Notification, NotificationKind, NotificationStatus, Status, Ticket, Unit, User
 from .delivery import Mailbox, Skip, post_json
 
 K = NotificationKind
@@ -40,16 +40,23 @@ def _deadline(ticket: Ticket) -> tuple[str, datetime | None]:
     return "办理", ticket.handle_deadline
 
 
-def notification_text(*, ticket: Ticket, kind: str, supervision_deadline: datetime | None = None) -> str:
-    """The message. Only the ticket number, its category (not for confidential tickets) and dates."""
+def notification_text(*, ticket: Ticket, kind: str, supervision_deadline: datetime | None = None,
+                      to_current_unit: bool = True) -> str:
+    """The message. Only the ticket number, its category (not for confidential tickets) and dates.
+    ``to_current_unit=False``: to the unit a 改派 or 撤回 took the ticket from."""
     sign = f"【{getattr(settings, 'HOTLINE_SMS_SIGNATURE', '汝州12345')}】"
     label, deadline = _deadline(ticket)
-    if kind == K.DISPATCHED:
+    if kind == K.REDISPATCHED and not to_current_unit:
+        return f"{sign}工单{ticket.number}已由热线中心改派至其他单位，您单位无需继续办理。"
+    if kind == K.RECALLED:
+        return f"{sign}工单{ticket.number}已由热线中心撤回，您单位无需继续办理。"
+    if kind in (K.DISPATCHED, K.REDISPATCHED):
         subject = "保密件" if ticket.confidential else ticket.category.full_name
         if ticket.urgent:
             subject = f"紧急，{subject}"
         until = f"请于{_when(ticket.sign_deadline)}前签收办理" if ticket.sign_deadline else "请及时签收办理"
-        return f"{sign}您单位有新工单{ticket.number}（{subject}），{until}。"
+        moved = "改派来的" if kind == K.REDISPATCHED else "新"
+        return f"{sign}您单位有{moved}工单{ticket.number}（{subject}），{until}。"
     if kind == K.URGED:
         limit = f"{label}时限{_when(deadline)}，" if deadline else ""
         return f"{sign}热线中心催办工单{ticket.number}，{limit}请抓紧办理并反馈。"
@@ -85,18 +92,19 @@ def _enqueue(notification_id: int) -> None:
 
 
 @transaction.atomic
-def notification_record(*, ticket: Ticket, kind: str, supervision_deadline: datetime | None = None
-                        ) -> Notification | None:
-    """Write the message for ``ticket``'s unit inside the caller's transaction and queue it after
-    commit; a ticket without a unit is ignored."""
-    unit = ticket.unit
+def notification_record(*, ticket: Ticket, kind: str, supervision_deadline: datetime | None = None,
+                        unit: Unit | None = None) -> Notification | None:
+    """Write the message for ``unit`` (default: ``ticket``'s unit) inside the caller's transaction
+    and queue it after commit; no unit, no message."""
+    unit = unit or ticket.unit
     if unit is None:
         return None
     recipient = unit.duty_phone
     reason = _skip_reason(recipient)
     notification = Notification.objects.create(
         unit=unit, ticket=ticket, kind=kind, recipient=recipient, idempotency_key=uuid.uuid4().hex,
-        text=notification_text(ticket=ticket, kind=kind, supervision_deadline=supervision_deadline),
+        text=notification_text(ticket=ticket, kind=kind, supervision_deadline=supervision_deadline,
+                               to_current_unit=unit.pk == ticket.unit_id),
         status=NotificationStatus.SKIPPED if reason else NotificationStatus.PENDING, last_error=reason,
     )
     if not reason:

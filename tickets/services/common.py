@@ -7,18 +7,10 @@ from django.utils import timezone
 
 from ..exceptions import InvalidTransition, NotFound
 from ..models import EventType, Status, Ticket, TicketEvent, User
+from .lifecycle import ALLOWED_TRANSITIONS
 
-S = Status
-ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.PENDING_DISPATCH: frozenset({S.PENDING_SIGN, S.CLOSED, S.MERGED}),
-    S.PENDING_SIGN: frozenset({S.HANDLING, S.RETURN_PENDING, S.CLOSED, S.MERGED}),
-    S.RETURN_PENDING: frozenset({S.PENDING_DISPATCH, S.PENDING_SIGN, S.HANDLING, S.CLOSED, S.MERGED}),
-    S.HANDLING: frozenset({S.REPLIED, S.RETURN_PENDING, S.CLOSED, S.MERGED}),
-    S.REPLIED: frozenset({S.PENDING_CALLBACK, S.HANDLING, S.CLOSED, S.MERGED}),
-    S.PENDING_CALLBACK: frozenset({S.CLOSED, S.HANDLING, S.MERGED}),
-    S.CLOSED: frozenset(),
-    S.MERGED: frozenset(),
-}
+# Derived from the one table of actions (lifecycle.ACTIONS): source × target of every action.
+__all__ = ["ALLOWED_TRANSITIONS", "event_record", "ticket_lock", "ticket_transition"]
 
 
 def event_record(
@@ -55,14 +47,6 @@ def ticket_lock(ticket: Ticket | int) -> Ticket:
         return Ticket.objects.select_for_update().get(pk=pk)
     except Ticket.DoesNotExist as exc:
         raise NotFound() from exc
-
-
-def require_status(ticket: Ticket, *allowed: Status, action: str) -> None:
-    if ticket.status not in allowed:
-        raise InvalidTransition(
-            f"工单{ticket.number}当前为“{ticket.get_status_display()}”，不能{action}。",
-            fields={"status": [ticket.status]},
-        )
 
 
 @transaction.atomic

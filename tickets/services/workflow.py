@@ -9,14 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import permissions
-from ..exceptions import Conflict, InvalidInput, InvalidTransition, NotFound
+from ..exceptions import InvalidInput, InvalidTransition, NotFound
 from ..exchange.notifications import notification_record, urge_kind
 from ..models import (
     OPEN_STATUSES,
     CallbackResult,
     EventType,
     ExtensionRequest,
-    HandlingMode,
     NotificationKind,
     RequestStatus,
     ReturnRequest,
@@ -29,13 +28,14 @@ from ..models import (
     User,
 )
 from ..workcalendar import local_tz
-from .common import event_record, require_status, ticket_lock, ticket_transition
+from .common import event_record, ticket_lock, ticket_transition
 from .deadlines import (
     deadlines_for_dispatch,
     dispatch_deadline_for,
     handle_deadline_from,
     time_limit_rule_for,
 )
+from .lifecycle import action_require, ticket_facts
 
 S = Status
 
@@ -55,7 +55,7 @@ def ticket_dispatch(*, ticket: Ticket, unit: Unit, actor: User, note: str = "", 
     if check_role:
         permissions.require_action(actor, "dispatch")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.PENDING_DISPATCH, action="派单")
+    action_require(user=actor, ticket=ticket, action="dispatch", check_role=check_role)
     if not unit.active:
         raise InvalidInput(f"单位“{unit.short_name}”已停用，不能派单。", fields={"unit": ["该单位已停用。"]})
     backfill, at = at is not None, at or timezone.now()
@@ -77,13 +77,86 @@ def ticket_dispatch(*, ticket: Ticket, unit: Unit, actor: User, note: str = "", 
     return ticket
 
 
+def _lapse_unit_grants(ticket: Ticket, now: datetime, note: str) -> None:
+    """The next unit starts clean: the old unit's extension request and contact grant lapse."""
+    ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
+        status=RequestStatus.REJECTED, decided_at=now, decision_note=note
+    )
+    ticket.contact_granted = False
+
+
+@transaction.atomic
+def ticket_redispatch(*, ticket: Ticket, unit: Unit, actor: User, reason: str, at: datetime | None = None) -> Ticket:
+    """改派: the centre moves a ticket from the unit it was dispatched to (待签收 or 办理中) to another
+    unit, with fresh time limits from now; both units are told. The assessment counts the ticket for
+    the unit that finally handles it, with the time of this last dispatch."""
+    permissions.require_action(actor, "redispatch")
+    reason = _text(reason, "reason", "改派理由")
+    ticket = ticket_lock(ticket)
+    action_require(user=actor, ticket=ticket, action="redispatch")
+    if not unit.active:
+        raise InvalidInput(f"单位“{unit.short_name}”已停用，不能改派。", fields={"unit": ["该单位已停用。"]})
+    if unit.pk == ticket.unit_id:
+        raise InvalidInput("改派须选择另一个单位。", fields={"unit": ["工单已在该单位。"]})
+    backfill, now = at is not None, at or timezone.now()
+    old_unit = ticket.unit
+    _lapse_unit_grants(ticket, now, "工单已改派，延期申请自动撤回")
+    deadlines = deadlines_for_dispatch(ticket=ticket, dispatched_at=now)
+    ticket.unit = unit
+    ticket.dispatched_at = now
+    ticket.signed_at = ticket.first_feedback_at = None
+    ticket.sign_deadline = deadlines.sign
+    ticket.handle_deadline = deadlines.handle
+    ticket.feedback_deadline = deadlines.feedback
+    ticket.deadline_warning = "；".join(deadlines.warnings)
+    ticket = ticket_transition(
+        ticket=ticket, to=S.PENDING_SIGN, actor=actor, event_type=EventType.REDISPATCHED, note=reason, at=now,
+        data={"from_unit_id": old_unit.pk if old_unit else None, "from_unit": old_unit.short_name if old_unit else "",
+              "unit_id": unit.pk, "unit": unit.short_name, "sign_deadline": deadlines.sign.isoformat(),
+              "handle_deadline": deadlines.handle.isoformat()},
+        update_fields=("unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline", "handle_deadline",
+                       "feedback_deadline", "deadline_warning", "contact_granted"),
+    )
+    if old_unit is not None:
+        _notify_unit(ticket, NotificationKind.REDISPATCHED, backfill=backfill, unit=old_unit)
+    _notify_unit(ticket, NotificationKind.REDISPATCHED, backfill=backfill, unit=unit)
+    return ticket
+
+
+@transaction.atomic
+def ticket_recall(*, ticket: Ticket, actor: User, reason: str, at: datetime | None = None) -> Ticket:
+    """撤回: the centre takes a dispatched ticket (待签收 or 办理中) back to 待派单, without a unit and
+    without counting a return against the unit; the unit is told. Dispatched again, it counts for
+    the next unit, with the time of that dispatch."""
+    permissions.require_action(actor, "recall")
+    reason = _text(reason, "reason", "撤回理由")
+    ticket = ticket_lock(ticket)
+    action_require(user=actor, ticket=ticket, action="recall")
+    backfill, now = at is not None, at or timezone.now()
+    old_unit = ticket.unit
+    _lapse_unit_grants(ticket, now, "工单已撤回，延期申请自动撤回")
+    ticket.deadline_warning = ""
+    ticket.unit = None
+    ticket.dispatched_at = ticket.signed_at = ticket.first_feedback_at = None
+    ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
+    ticket.dispatch_deadline = dispatch_deadline_for(now)
+    ticket = ticket_transition(
+        ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RECALLED, note=reason, at=now,
+        data={"from_unit_id": old_unit.pk if old_unit else None, "from_unit": old_unit.short_name if old_unit else ""},
+        update_fields=("unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline", "handle_deadline",
+                       "feedback_deadline", "dispatch_deadline", "contact_granted", "deadline_warning"),
+    )
+    if old_unit is not None:
+        _notify_unit(ticket, NotificationKind.RECALLED, backfill=backfill, unit=old_unit)
+    return ticket
+
+
 @transaction.atomic
 def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, check_role: bool = True) -> Ticket:
     if check_role:
         permissions.require_action(actor, "sign")
     ticket = ticket_lock(ticket)
-    permissions.require_unit_of(actor, ticket)
-    require_status(ticket, S.PENDING_SIGN, action="签收")
+    action_require(user=actor, ticket=ticket, action="sign", check_role=check_role)
     ticket.signed_at = at or timezone.now()
     if ticket.urgent:  # 紧急件: first feedback within N hours of the actual signing
         rule = time_limit_rule_for(ticket.signed_at.astimezone(local_tz()).date())
@@ -93,12 +166,28 @@ def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, chec
 
 
 @transaction.atomic
+def ticket_first_feedback(*, ticket: Ticket, actor: User, note: str, at: datetime | None = None) -> Ticket:
+    """紧急件首次反馈: the unit's first report on an urgent ticket (due ``feedback_deadline``, N hours
+    after signing). Once per unit; the ticket stays 办理中."""
+    permissions.require_action(actor, "first_feedback")
+    note = _text(note, "note", "首次反馈内容")
+    ticket = ticket_lock(ticket)
+    action_require(user=actor, ticket=ticket, action="first-feedback")
+    ticket.first_feedback_at = at or timezone.now()
+    ticket.save(update_fields=["first_feedback_at", "updated_at"])
+    event_record(ticket=ticket, type=EventType.FIRST_FEEDBACK, actor=actor, note=note, at=ticket.first_feedback_at,
+                 data={"feedback_deadline": ticket.feedback_deadline.isoformat() if ticket.feedback_deadline else None,
+                       "on_time": bool(ticket.feedback_deadline is None
+                                       or ticket.first_feedback_at <= ticket.feedback_deadline)})
+    return ticket
+
+
+@transaction.atomic
 def ticket_return_request(*, ticket: Ticket, actor: User, reason: str, at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "return_request")
     reason = _text(reason, "reason", "退单理由")
     ticket = ticket_lock(ticket)
-    permissions.require_unit_of(actor, ticket)
-    require_status(ticket, S.PENDING_SIGN, S.HANDLING, action="申请退单")
+    action_require(user=actor, ticket=ticket, action="return")
     ReturnRequest.objects.create(
         ticket=ticket, unit=ticket.unit, reason=reason, previous_status=ticket.status, requested_by=actor,
         requested_at=at or timezone.now(),
@@ -107,11 +196,9 @@ def ticket_return_request(*, ticket: Ticket, actor: User, reason: str, at: datet
                              event_type=EventType.RETURN_REQUESTED, note=reason, at=at)
 
 
-def _pending(model, ticket: Ticket, label: str):
-    request = model.objects.select_for_update().filter(ticket=ticket, status=RequestStatus.PENDING).first()
-    if request is None:
-        raise InvalidTransition(f"工单{ticket.number}没有待审批的{label}。", code="no_pending_request")
-    return request
+def _pending(model, ticket: Ticket):
+    """The ticket's pending request of ``model``, locked (None if there is none)."""
+    return model.objects.select_for_update().filter(ticket=ticket, status=RequestStatus.PENDING).first()
 
 
 @transaction.atomic
@@ -120,10 +207,11 @@ def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: st
     """Approve: the ticket goes back to 待派单 without a unit (counted). Reject: back to the unit."""
     permissions.require_action(actor, "return_decide")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.RETURN_PENDING, action="审批退单")
+    request = _pending(ReturnRequest, ticket)
+    action_require(user=actor, ticket=ticket, action="return-decide",
+                   facts=ticket_facts(ticket, pending_return=request is not None))
     if not approve:
         note = _text(note, "note", "驳回理由")
-    request = _pending(ReturnRequest, ticket, "退单申请")
     now = at or timezone.now()
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note
@@ -132,21 +220,18 @@ def ticket_return_decide(*, ticket: Ticket, actor: User, approve: bool, note: st
         return ticket_transition(ticket=ticket, to=Status(request.previous_status), actor=actor,
                                  event_type=EventType.RETURN_REJECTED, note=note, at=now)
     returned_from = ticket.unit
-    # The next unit starts clean: the old unit's extension request and contact grant lapse.
-    ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
-        status=RequestStatus.REJECTED, decided_at=now, decision_note="退单已同意，延期申请自动撤回"
-    )
-    ticket.contact_granted = False
+    _lapse_unit_grants(ticket, now, "退单已同意，延期申请自动撤回")
     ticket.deadline_warning = ""
     ticket.return_count += 1
     ticket.unit = None
-    ticket.dispatched_at = ticket.signed_at = None
+    ticket.dispatched_at = ticket.signed_at = ticket.first_feedback_at = None
     ticket.sign_deadline = ticket.handle_deadline = ticket.feedback_deadline = None
     ticket.dispatch_deadline = dispatch_deadline_for(now)
     return ticket_transition(
         ticket=ticket, to=S.PENDING_DISPATCH, actor=actor, event_type=EventType.RETURN_APPROVED, note=note, at=now,
         data={"returned_by_unit": returned_from.short_name if returned_from else ""},
-        update_fields=("return_count", "unit", "dispatched_at", "signed_at", "sign_deadline", "handle_deadline",
+        update_fields=("return_count", "unit", "dispatched_at", "signed_at", "first_feedback_at", "sign_deadline",
+                       "handle_deadline",
                        "feedback_deadline", "dispatch_deadline", "contact_granted", "deadline_warning"),
     )
 
@@ -157,16 +242,11 @@ def ticket_extension_request(*, ticket: Ticket, actor: User, reason: str, reques
     permissions.require_action(actor, "extension_request")
     reason = _text(reason, "reason", "延期理由")
     ticket = ticket_lock(ticket)
-    permissions.require_unit_of(actor, ticket)
-    require_status(ticket, S.HANDLING, action="申请延期")
     now = at or timezone.now()
-    if ticket.handle_deadline and now > ticket.handle_deadline:
-        raise InvalidTransition("已超过办理时限，不能再申请延期。", code="deadline_passed")
+    action_require(user=actor, ticket=ticket, action="extension", facts=ticket_facts(ticket, now=now))
     if ticket.handle_deadline and requested_deadline <= ticket.handle_deadline:
         raise InvalidInput("申请延至的时间必须晚于当前办理时限。",
                            fields={"requested_deadline": ["必须晚于当前办理时限。"]})
-    if ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).exists():
-        raise Conflict("该工单已有待审批的延期申请。", code="extension_pending")
     request = ExtensionRequest.objects.create(
         ticket=ticket, unit=ticket.unit, reason=reason, requested_deadline=requested_deadline, requested_by=actor,
         requested_at=now,
@@ -181,10 +261,11 @@ def ticket_extension_decide(*, ticket: Ticket, actor: User, approve: bool, note:
                             deadline: datetime | None = None, at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "extension_decide")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.HANDLING, action="审批延期")
+    request = _pending(ExtensionRequest, ticket)
+    action_require(user=actor, ticket=ticket, action="extension-decide",
+                   facts=ticket_facts(ticket, pending_extension=request is not None))
     if not approve:
         note = _text(note, "note", "驳回理由")
-    request = _pending(ExtensionRequest, ticket, "延期申请")
     now = at or timezone.now()
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note
@@ -215,8 +296,7 @@ def ticket_reply(*, ticket: Ticket, actor: User, reply_text: str, internal_note:
     if len(internal_note or "") > 5000:
         raise InvalidInput("内部办理说明不能超过5000字。", fields={"internal_note": ["不能超过5000字。"]})
     ticket = ticket_lock(ticket)
-    permissions.require_unit_of(actor, ticket)
-    require_status(ticket, S.HANDLING, action="办结反馈")
+    action_require(user=actor, ticket=ticket, action="reply", check_role=check_role)
     if ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).exists():
         ExtensionRequest.objects.filter(ticket=ticket, status=RequestStatus.PENDING).update(
             status=RequestStatus.REJECTED, decided_at=timezone.now(), decision_note="已办结反馈，延期申请自动撤回"
@@ -250,7 +330,7 @@ def _notify_unit(ticket: Ticket, kind: str, *, backfill: bool, **extra) -> None:
 def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "", at: datetime | None = None) -> Ticket:
     permissions.require_action(actor, "review")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.REPLIED, action="审核")
+    action_require(user=actor, ticket=ticket, action="review")
     if passed:
         return ticket_transition(ticket=ticket, to=S.PENDING_CALLBACK, actor=actor,
                                  event_type=EventType.REVIEW_PASSED, note=note, at=at)
@@ -263,20 +343,20 @@ def ticket_review(*, ticket: Ticket, actor: User, passed: bool, note: str = "", 
 @transaction.atomic
 def ticket_callback(*, ticket: Ticket, actor: User, result: str, resolved: bool, note: str = "",
                     at: datetime | None = None) -> Ticket:
-    """回访. 满意 / 基本满意 close the ticket; 不满意 leaves it 待回访 for the centre to order a redo
-    (重办) or close it by judgement (研判办结)."""
+    """回访. 满意 / 基本满意 close the ticket; 不满意 moves it to 回访不满意, which only 重办 or
+    研判办结 leave — a callback never overwrites another (each is kept as a ``callback`` event)."""
     permissions.require_action(actor, "callback")
     if result not in CallbackResult.values:
         raise InvalidInput("回访结果只能是满意、基本满意或不满意。", fields={"result": ["无效的回访结果。"]})
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.PENDING_CALLBACK, action="回访")
+    action_require(user=actor, ticket=ticket, action="callback")
     at = at or timezone.now()
     ticket.callback_result, ticket.callback_resolved, ticket.callback_at = result, resolved, at
     data = {"result": result, "resolved": resolved}
     if result == CallbackResult.UNSATISFIED:
-        ticket.save(update_fields=["callback_result", "callback_resolved", "callback_at", "updated_at"])
-        event_record(ticket=ticket, type=EventType.CALLBACK, actor=actor, note=note, data=data, at=at)
-        return ticket
+        return ticket_transition(ticket=ticket, to=S.UNSATISFIED, actor=actor, event_type=EventType.CALLBACK,
+                                 note=note, data=data, at=at,
+                                 update_fields=("callback_result", "callback_resolved", "callback_at"))
     ticket.closed_at = at
     ticket = ticket_transition(ticket=ticket, to=S.CLOSED, actor=actor, event_type=EventType.CALLBACK, note=note,
                                data=data, at=at,
@@ -291,9 +371,7 @@ def ticket_redo(*, ticket: Ticket, actor: User, note: str, at: datetime | None =
     permissions.require_action(actor, "redo")
     note = _text(note, "note", "重办要求")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.PENDING_CALLBACK, action="重办")
-    if ticket.callback_result != CallbackResult.UNSATISFIED:
-        raise InvalidTransition("只有回访不满意的工单才能重办。", code="redo_needs_unsatisfied")
+    action_require(user=actor, ticket=ticket, action="redo")
     now = at or timezone.now()
     ticket.redo_count += 1
     ticket.replied_at = None
@@ -313,7 +391,7 @@ def ticket_judge_close(*, ticket: Ticket, actor: User, note: str, at: datetime |
     permissions.require_action(actor, "judge_close")
     note = _text(note, "note", "研判意见")
     ticket = ticket_lock(ticket)
-    require_status(ticket, *OPEN_STATUSES, action="研判办结")
+    action_require(user=actor, ticket=ticket, action="judge-close")
     _close_pending_requests(ticket, "工单已研判办结")
     ticket.closed_at = at or timezone.now()
     ticket.closed_by_judgement = True
@@ -340,7 +418,7 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User, note: str = "", a
     first, second = sorted([ticket.pk, into.pk])
     locked = {first: ticket_lock(first), second: ticket_lock(second)}
     ticket, into = locked[ticket.pk], locked[into.pk]
-    require_status(ticket, *OPEN_STATUSES, action="并单")
+    action_require(user=actor, ticket=ticket, action="merge")
     if into.status == S.MERGED:
         raise InvalidTransition(f"工单{into.number}本身已并入其他工单。", code="target_merged")
     if into.status not in OPEN_STATUSES:
@@ -360,7 +438,7 @@ def ticket_urge(*, ticket: Ticket, actor: User | None, note: str, automatic: boo
         permissions.require_action(actor, "urge")
     note = _text(note, "note", "催办内容")
     ticket = ticket_lock(ticket)
-    require_status(ticket, S.PENDING_SIGN, S.HANDLING, S.RETURN_PENDING, action="催办")
+    action_require(user=actor, ticket=ticket, action="urge", check_role=not automatic)
     urge = Urge.objects.create(ticket=ticket, unit=ticket.unit, actor=actor, note=note, automatic=automatic,
                                created_at=at or timezone.now())
     event_record(ticket=ticket, type=EventType.URGED, actor=actor, note=note,
@@ -375,9 +453,7 @@ def supervision_open(*, ticket: Ticket, actor: User, reason: str, deadline: date
     permissions.require_action(actor, "supervise")
     reason = _text(reason, "reason", "督办事由")
     ticket = ticket_lock(ticket)
-    require_status(ticket, *OPEN_STATUSES, action="督办")
-    if Supervision.objects.filter(ticket=ticket, status=SupervisionStatus.OPEN).exists():
-        raise Conflict("该工单已在督办中。", code="supervision_open")
+    action_require(user=actor, ticket=ticket, action="supervise")
     case = Supervision.objects.create(ticket=ticket, unit=ticket.unit, reason=reason, deadline=deadline,
                                       opened_by=actor, opened_at=at or timezone.now())
     event_record(ticket=ticket, type=EventType.SUPERVISION_OPENED, actor=actor, note=reason,
@@ -405,15 +481,22 @@ def supervision_close(*, supervision: Supervision, actor: User, result: str) -> 
 
 
 @transaction.atomic
+def ticket_supervision_close(*, ticket: Ticket, actor: User, result: str) -> Supervision:
+    """督办结案 of the ticket's open supervision (the page's and the API's ``supervise-close``)."""
+    permissions.require_action(actor, "supervise")
+    result = _text(result, "result", "督办结果")
+    ticket = ticket_lock(ticket)
+    action_require(user=actor, ticket=ticket, action="supervise-close")
+    case = Supervision.objects.filter(ticket=ticket, status=SupervisionStatus.OPEN).order_by("opened_at", "id").first()
+    return supervision_close(supervision=case, actor=actor, result=result)
+
+
+@transaction.atomic
 def ticket_grant_contact(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     """Let the handling unit see the caller's full contact data (not for 保密 tickets)."""
     permissions.require_action(actor, "grant_contact")
     ticket = ticket_lock(ticket)
-    require_status(ticket, *OPEN_STATUSES, action="允许承办单位联系来电人")
-    if ticket.confidential:
-        raise InvalidTransition("保密工单不能向承办单位提供来电人信息。", code="confidential")
-    if ticket.handling_mode == HandlingMode.COORDINATED or ticket.unit_id is None:
-        raise InvalidTransition("工单尚未派给承办单位。", code="not_dispatched")
+    action_require(user=actor, ticket=ticket, action="grant-contact")
     ticket.contact_granted = True
     ticket.save(update_fields=["contact_granted", "updated_at"])
     event_record(ticket=ticket, type=EventType.CONTACT_GRANTED, actor=actor, note=note)
