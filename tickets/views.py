@@ -665,18 +665,3 @@ def ticket_list(request):
         "export_url": f"{export}?{urlencode([(k, v) for k, v in params.items() if k != 'sort'])}" if export else "",
     }
     return render(request, "tickets/list.html", context)
-
-
-# --------------------------------------------------------------------------------------------
-# Leader dashboard
-# --------------------------------------------------------------------------------------------
-
-
-@login_required
-def dashboard(request):
-    from reports.dashboard import dashboard_stats_cached
-
-    if request.user.role not in CENTRE_READ_ROLES:
-        raise DjangoPermissionDenied("您的角色不能查看领导驾驶舱。")
-    stats = dashboard_stats_cached(today=timezone.localdate())
-    return render(request, "reports/dashboard.html", {"stats": stats})
