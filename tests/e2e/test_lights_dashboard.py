@@ -72,7 +72,7 @@ def test_dashboard_for_april_2024(session, personas, tmp_path):
     # then: a closed month against the whole of March (no data: no arrows), calls and tickets
     assert "2024年4月（全月）与 2024年3月（全月）对比" in page.locator("#dashboard-scope").inner_text()
     kpis = {el.get_attribute("data-kpi"): el.inner_text() for el in page.locator(".kpi").all()}
-    assert f"{tickets:,}" in kpis["tickets"] and f"{calls:,}" in kpis["calls"]  # the bulletin's figures
+    assert f"{tickets}件" in kpis["tickets"] and f"{calls}个" in kpis["calls"]  # the bulletin's figures
     assert "▼" not in page.locator("#kpis").inner_text() and "▲" not in page.locator("#kpis").inner_text()
     # and the rankings summary links to the assessment pages
     rankings = page.locator("#rankings")
