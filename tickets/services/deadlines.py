@@ -9,8 +9,8 @@
   map; ``Ticket.current_deadline``, the queues' SQL and the unit's text messages read it).
 - An urgent ticket's first feedback runs as its own limit from signing until the unit first reports
   back. No dedicated "first feedback" record exists yet, so the feedback counts as given when the unit
-  records any of ``FEEDBACK_EVENT_TYPES`` after signing (a reply, an extension or return request —
-  and a ``first_feedback`` event once the lifecycle has one).
+  records any of ``FEEDBACK_EVENT_TYPES`` since the ticket was dispatched to it (a reply, an extension
+  or return request — and a ``first_feedback`` event once the lifecycle has one).
 - Lights by the share of the limit left: red once a deadline has passed; yellow in the last
   ``TimeLimitRule.yellow_percent`` per cent of the limit's length (default 25); green before. The
   length is the rule's: dispatch hours, sign working hours (urgent: clock hours), the appeal type's
@@ -148,9 +148,9 @@ def current_deadline(ticket: Ticket) -> datetime | None:
 
 
 def feedback_given_q() -> Exists:
-    """SQL: the unit has reported back since it signed (see ``FEEDBACK_EVENT_TYPES``)."""
+    """SQL: the unit has reported back since the ticket was dispatched to it (``FEEDBACK_EVENT_TYPES``)."""
     return Exists(TicketEvent.objects.filter(ticket_id=OuterRef("pk"), type__in=FEEDBACK_EVENT_TYPES,
-                                             created_at__gte=OuterRef("signed_at")))
+                                             created_at__gte=OuterRef("dispatched_at")))
 
 
 def feedback_pending_q() -> Q:
@@ -163,11 +163,11 @@ def feedback_given_ids(tickets) -> set[int]:
     candidates = [t for t in tickets if t.urgent and t.status in FEEDBACK_STATUSES and t.feedback_deadline]
     if not candidates:
         return set()
-    signed = {t.pk: t.signed_at for t in candidates}
+    since = {t.pk: t.dispatched_at for t in candidates}
     given = set()
-    for ticket_id, at in TicketEvent.objects.filter(ticket_id__in=list(signed), type__in=FEEDBACK_EVENT_TYPES
+    for ticket_id, at in TicketEvent.objects.filter(ticket_id__in=list(since), type__in=FEEDBACK_EVENT_TYPES
                                                      ).values_list("ticket_id", "created_at"):
-        if signed[ticket_id] is None or at >= signed[ticket_id]:
+        if since[ticket_id] is None or at >= since[ticket_id]:
             given.add(ticket_id)
     return given
 
