@@ -18,8 +18,9 @@ from tickets.models import AssessmentGroup, CallbackResult, Role, Ticket, Unit, 
 from tickets.permissions import CENTRE_READ_ROLES
 
 from . import scoring
+from .indicators import counted_tickets, indicator_conditions
 from .models import Adjustment, AssessmentRun, RuleSet, Stationing, UnitScore
-from .services import counted_tickets, indicator_conditions, month_first
+from .services import month_first
 
 GROUPS = (AssessmentGroup.TOWNSHIP, AssessmentGroup.CITY)
 DRILL_KINDS = {

@@ -13,14 +13,22 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from tickets.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from tickets.models import AssessmentGroup, HandlingMode, Source, Status, Ticket, Unit, UnitName, User
+from tickets.models import AssessmentGroup, Unit, UnitName, User
+from tickets.periods import month_bounds, month_first  # noqa: F401  (re-exported: one place, tickets/periods.py)
+from tickets.periods import month_next as next_month
 from tickets.permissions import ASSESS_ROLES, has_role
 
 from . import scoring
+from .indicators import (  # noqa: F401  (re-exported: the one place is assessment/indicators.py)
+    counted_tickets,
+    evaluation_time,
+    indicator_conditions,
+    month_counts,
+)
 from .models import Adjustment, AssessmentRun, RuleSet, RunStatus, Stationing, UnitScore
 
 DEFAULT_RULE_FROM = date(2000, 1, 1)
@@ -38,32 +46,6 @@ RULE_FIELDS = (
 def require_assessor(actor: User | None) -> None:
     if actor is not None and not has_role(actor, ASSESS_ROLES):
         raise PermissionDenied("只有考核员或管理员可以修改考核数据。")
-
-
-def month_first(value: date | datetime | str) -> date:
-    """The first day of the month of ``value`` (a date, a datetime, or ``YYYY-MM``)."""
-    if isinstance(value, str):
-        try:
-            year, month = value.strip().split("-")[:2]
-            return date(int(year), int(month), 1)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"月份格式应为 YYYY-MM：{value}", fields={"month": ["格式应为 YYYY-MM。"]}) from exc
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value.replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """[start, end) of the month in the centre's time zone (Asia/Shanghai), aware."""
-    tz = timezone.get_default_timezone()
-    start = datetime(month.year, month.month, 1, tzinfo=tz)
-    end_month = next_month(month)
-    end = datetime(end_month.year, end_month.month, 1, tzinfo=tz)
-    return start, end
 
 
 def _validate(obj) -> None:
@@ -195,67 +177,6 @@ def ruleset_update(*, rule_set: RuleSet, actor: User | None, **values) -> RuleSe
 # --------------------------------------------------------------------------------------------
 # Computing a month
 # --------------------------------------------------------------------------------------------
-
-
-def counted_tickets(month: date):
-    """The tickets that count for ``month``: dispatched (交办处理) local tickets and every upper
-    ticket, with a unit, dispatched (else registered) in the month, not merged away. ``unit`` and
-    ``dispatched_at`` are those of the last dispatch: a ticket moved by 退单, 改派 (redispatch) or 撤回
-    (recall) counts for the unit that finally handled it, in the month of that last dispatch. Its
-    callback is its latest (``callback_result``; a 重办 clears it until the next callback)."""
-    start, end = month_bounds(month_first(month))
-    in_month = Q(dispatched_at__gte=start, dispatched_at__lt=end) | Q(
-        dispatched_at__isnull=True, registered_at__gte=start, registered_at__lt=end
-    )
-    return (
-        Ticket.objects.filter(unit__isnull=False, merged_into__isnull=True)
-        .exclude(status=Status.MERGED)
-        .filter(Q(source=Source.UPPER) | Q(source=Source.LOCAL, handling_mode=HandlingMode.DISPATCHED))
-        .filter(in_month)
-    )
-
-
-def indicator_conditions(*, evaluated_at: datetime, rule: RuleSet) -> dict[str, Q]:
-    """The conditions of every numerator and denominator, judged at ``evaluated_at``."""
-    sign_grace = timedelta(minutes=rule.sign_grace_minutes)
-    close_grace = timedelta(minutes=rule.close_grace_minutes)
-    signed = Q(signed_at__isnull=False, signed_at__lte=evaluated_at)
-    replied = Q(replied_at__isnull=False, replied_at__lte=evaluated_at)
-    sign_limit = F("sign_deadline") + sign_grace if sign_grace else F("sign_deadline")
-    close_limit = F("handle_deadline") + close_grace if close_grace else F("handle_deadline")
-    sign_ok = Q(sign_deadline__isnull=True) | Q(signed_at__lte=sign_limit)
-    close_ok = Q(handle_deadline__isnull=True) | Q(replied_at__lte=close_limit)
-    called_back = Q(callback_at__isnull=True) | Q(callback_at__lte=evaluated_at)
-    return {
-        "sign_num": signed & sign_ok,
-        "sign_den": signed | Q(sign_deadline__lt=evaluated_at - sign_grace),
-        "close_num": replied & close_ok,
-        "close_den": replied | Q(handle_deadline__lt=evaluated_at - close_grace),
-        "resolved_num": Q(callback_result__in=["satisfied", "basic", "unsatisfied"], callback_resolved=True)
-        & called_back,
-        "satisfied": Q(callback_result="satisfied") & called_back,
-        "basic": Q(callback_result="basic") & called_back,
-        "unsatisfied": Q(callback_result="unsatisfied") & called_back,
-    }
-
-
-def month_counts(*, month: date, evaluated_at: datetime, rule: RuleSet) -> dict[int, dict]:
-    """One aggregate query: per unit, N and every numerator/denominator (conditional counts)."""
-    conditions = indicator_conditions(evaluated_at=evaluated_at, rule=rule)
-    annotations = {key: Count("pk", filter=cond) for key, cond in conditions.items()}
-    rows = counted_tickets(month).values("unit_id").order_by("unit_id").annotate(tickets=Count("pk"), **annotations)
-    return {row.pop("unit_id"): row for row in rows}
-
-
-def evaluation_time(*, month: date, rule: RuleSet, now: datetime | None = None) -> datetime:
-    """When "has passed" is judged: now (the default), or the rule's cut-off in the next month if
-    that has already come."""
-    now = now or timezone.now()
-    if rule.evaluation_day:
-        nm = next_month(month)
-        cutoff = datetime(nm.year, nm.month, rule.evaluation_day, tzinfo=timezone.get_default_timezone())
-        return min(now, cutoff)
-    return now
 
 
 def unit_names_for_month(month: date) -> dict[int, tuple[str, str]]:

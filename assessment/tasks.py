@@ -8,17 +8,15 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets.exceptions import ApplicationError
+from tickets.periods import month_first, month_previous
 
-from .services import assessment_compute, month_first
+from .services import assessment_compute
 
 logger = logging.getLogger(__name__)
 
 
 def previous_month(today=None):
-    today = today or timezone.localdate()
-    first = today.replace(day=1)
-    return month_first(first.replace(year=first.year - 1, month=12) if first.month == 1
-                       else first.replace(month=first.month - 1))
+    return month_previous(month_first(today or timezone.localdate()))
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=300)

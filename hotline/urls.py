@@ -29,7 +29,7 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("api/", include("reports.apis_urls")),
     path("bulletins/", include("reports.urls_public")),
-    path("reports/", include("reports.urls")),
+    path("", include("reports.urls")),  # /dashboard/ and /reports/bulletins/…
     path("", include("tickets.urls")),
 ]
 

@@ -1,126 +1,172 @@
-"""The leader dashboard's statistics: this month against last month, daily volume, appeal types,
-top categories and townships. Every figure is a database aggregation (a handful of queries,
-whatever the number of tickets)."""
+"""The leader dashboard's statistics for any month: calls and tickets, the four rates, daily volume,
+appeal types, top categories and townships, and the month's rankings summary.
+
+- Comparison: a running month (today inside it) is compared with the same stretch of the previous
+  month (from the 1st to the same day and time, cut at that month's end); a closed month with the
+  whole previous month. A figure with nothing to compare against shows no change (no ▼ against an
+  empty month).
+- The rates are the assessment's (``assessment/indicators.py``): the same tickets, grace minutes,
+  missing-deadline rule and the rule set's own 基本满意 weight, judged at the stored run's
+  evaluation time for a computed month — so a closed month reads exactly as its assessment.
+- Every figure is a database aggregation (a handful of queries, whatever the number of tickets).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from tickets.models import CallbackResult, HandlingMode, Status, Ticket
+from assessment import indicators, scoring
+from assessment.models import AssessmentRun
+from tickets.models import Call, HandlingMode, Status, Ticket
+from tickets.periods import month_bounds, month_first, month_previous, period_of
 from tickets.workcalendar import local_tz
 
+CACHE_SECONDS = 300
+RANKING_ROWS = 3  # top and bottom rows of each group in the rankings summary
 
-def month_bounds(day: date) -> tuple[datetime, datetime]:
-    first = day.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    tz = local_tz()
-    return datetime.combine(first, time.min, tz), datetime.combine(nxt, time.min, tz)
-
-
-def _rate(numerator, denominator) -> float | None:
-    return round(100.0 * numerator / denominator, 1) if denominator else None
+COUNT_KEYS = [("calls", "话务量", "个"), ("tickets", "工单总量", "件"), ("coordinated", "协调办理", "件"),
+              ("dispatched", "交办处理", "件"), ("urgent", "紧急件", "件")]
+RATE_KEYS = [("sign_on_time", "按时签收率"), ("close_on_time", "按时办结率"), ("satisfied", "满意率"),
+             ("resolved", "解决率")]
 
 
-def month_figures(start: datetime, end: datetime, *, now: datetime) -> dict:
-    """One month's headline figures in two queries. Merged tickets never count on their own.
+def _percent(value: Fraction | None) -> str | None:
+    return scoring.format_fraction(value) if value is not None else None
 
-    - 按时签收率 / 按时办结率: as in assessment.md (a deadline that has not passed yet and is not met
-      yet does not count), over tickets dispatched in the month;
-    - 满意率: (满意 + 0.9 × 基本满意) / callbacks with a result, over callbacks made in the month."""
-    registered = Ticket.objects.filter(registered_at__gte=start, registered_at__lt=end).exclude(status=Status.MERGED)
+
+def _evaluated_at(month: date, rule, *, cut: datetime, now: datetime, closed: bool) -> datetime:
+    """A computed closed month is judged when its assessment judged it; otherwise as the assessment
+    would judge it now, never after the end of the window."""
+    if closed:
+        run = AssessmentRun.objects.filter(month=month).only("evaluated_at").first()
+        if run is not None:
+            return run.evaluated_at
+        return indicators.evaluation_time(month=month, rule=rule, now=now)
+    return min(indicators.evaluation_time(month=month, rule=rule, now=now), cut)
+
+
+def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime, closed: bool) -> dict:
+    """Calls, tickets and rates of ``[start, cut)`` — a whole month or its first days."""
+    calls = Call.objects.filter(called_at__gte=start, called_at__lt=cut).count()
+    registered = Ticket.objects.filter(registered_at__gte=start, registered_at__lt=cut).exclude(status=Status.MERGED)
     volume = registered.aggregate(
         tickets=Count("id"),
         coordinated=Count("id", filter=Q(handling_mode=HandlingMode.COORDINATED)),
         dispatched=Count("id", filter=Q(handling_mode=HandlingMode.DISPATCHED)),
-        closed=Count("id", filter=Q(status=Status.CLOSED)),
         urgent=Count("id", filter=Q(urgent=True)),
     )
-    dispatched = Ticket.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end).exclude(status=Status.MERGED)
-    sign_due = Q(signed_at__isnull=False) | Q(sign_deadline__lt=now)
-    close_due = Q(replied_at__isnull=False) | Q(handle_deadline__lt=now)
-    rates = dispatched.aggregate(
-        sign_due=Count("id", filter=sign_due),
-        sign_ok=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("sign_deadline"))),
-        close_due=Count("id", filter=close_due),
-        close_ok=Count("id", filter=Q(replied_at__isnull=False, replied_at__lte=F("handle_deadline"))),
-    )
-    callbacks = Ticket.objects.filter(callback_at__gte=start, callback_at__lt=end).exclude(
-        callback_result="").aggregate(
-        total=Count("id"),
-        satisfied=Count("id", filter=Q(callback_result=CallbackResult.SATISFIED)),
-        basic=Count("id", filter=Q(callback_result=CallbackResult.BASIC)),
-        resolved=Count("id", filter=Q(callback_resolved=True)),
-    )
+    rule = indicators.rule_in_force(month)
+    evaluated_at = _evaluated_at(month, rule, cut=cut, now=now, closed=closed)
+    totals = indicators.assessed_totals(start=start, end=cut, evaluated_at=evaluated_at, rule=rule)
+    rates = indicators.rates(totals, rule)
     return {
-        **volume,
-        "sign_on_time": _rate(rates["sign_ok"], rates["sign_due"]),
-        "close_on_time": _rate(rates["close_ok"], rates["close_due"]),
-        "callbacks": callbacks["total"],
-        "satisfied": _rate(callbacks["satisfied"] + 0.9 * callbacks["basic"], callbacks["total"]),
-        "resolved": _rate(callbacks["resolved"], callbacks["total"]),
+        "calls": calls, **volume, "rates": rates, "totals": totals, "evaluated_at": evaluated_at,
+        "rule_id": rule.pk, "basic_weight": rule.basic_weight,
+        **{key: _percent(rates[key]) for key, _ in RATE_KEYS},
     }
 
 
-def _delta(current, previous):
-    if current is None or previous is None:
+def _count_delta(this: int, last: int) -> int | None:
+    return this - last if last else None  # nothing (or an empty month) to compare with: no change shown
+
+
+def _rate_delta(this: Fraction | None, last: Fraction | None) -> str | None:
+    if this is None or last is None:
         return None
-    return round(current - previous, 1)
+    return scoring.format_fraction(this - last)
 
 
-CACHE_SECONDS = 300
+def comparison(this: dict, last: dict) -> list[dict]:
+    rows = [{"key": k, "label": label, "unit": unit, "this": this[k], "last": last[k],
+             "delta": _count_delta(this[k], last[k])} for k, label, unit in COUNT_KEYS]
+    for key, label in RATE_KEYS:
+        delta = _rate_delta(this["rates"][key], last["rates"][key])
+        rows.append({"key": key, "label": label, "unit": "%", "this": this[key], "last": last[key],
+                     "delta": delta, "sign": 0 if delta is None else (this["rates"][key] > last["rates"][key])
+                     - (this["rates"][key] < last["rates"][key])})
+    for row in rows:
+        if row["unit"] != "%":
+            row["sign"] = 0 if row["delta"] is None else (row["delta"] > 0) - (row["delta"] < 0)
+    return rows
 
 
-def dashboard_stats_cached(*, today: date, top: int = 10) -> dict:
-    """The dashboard is read often and changes slowly: its figures are cached for five minutes
-    (Redis when configured, so every web worker shares them)."""
-    from django.core.cache import cache
+def rankings(month: date) -> dict:
+    """The month's stored scores: top and bottom ``RANKING_ROWS`` of each group (no query per row)."""
+    from assessment.selectors import group_tables
 
-    key = f"reports:dashboard:{today.isoformat()}:{top}"
-    stats = cache.get(key)
-    if stats is None:
-        stats = dashboard_stats(today=today, top=top)
-        cache.set(key, stats, CACHE_SECONDS)
-    return stats
+    tables = group_tables(month=month)
+    groups = []
+    for group in tables["groups"]:
+        rows = group["rows"]
+        top = rows[:RANKING_ROWS]
+        bottom = [r for r in rows[-RANKING_ROWS:] if r not in top]
+        groups.append({"name": group["name"], "top": top, "bottom": bottom, "count": len(rows)})
+    return {"computed": tables["run"] is not None, "groups": groups, "period": period_of(month)}
 
 
-def dashboard_stats(*, today: date, top: int = 10) -> dict:
-    now = timezone.now()
-    start, end = month_bounds(today)
-    prev_start, prev_end = month_bounds(start.date() - timedelta(days=1))
-    this, last = month_figures(start, end, now=now), month_figures(prev_start, prev_end, now=now)
-    keys = [
-        ("tickets", "工单总量", "件"), ("coordinated", "协调办理", "件"), ("dispatched", "交办处理", "件"),
-        ("sign_on_time", "按时签收率", "%"), ("close_on_time", "按时办结率", "%"),
-        ("satisfied", "满意率", "%"), ("resolved", "解决率", "%"),
-    ]
-    comparison = [{"key": k, "label": label, "unit": unit, "this": this[k], "last": last[k],
-                   "delta": _delta(this[k], last[k])} for k, label, unit in keys]
+def dashboard_stats(*, month: date, now: datetime | None = None, top: int = 10) -> dict:
+    now = now or timezone.now()
+    month = month_first(month)
+    start, end = month_bounds(month)
+    previous = month_previous(month)
+    prev_start, prev_end = month_bounds(previous)
+    running = start <= now < end
+    if running:
+        cut, prev_cut = now, min(prev_start + (now - start), prev_end)
+    else:
+        cut, prev_cut = end, prev_end
+    this = window_figures(month, start, cut, now=now, closed=not running)
+    last = window_figures(previous, prev_start, prev_cut, now=now, closed=not running)
 
-    month = Ticket.objects.filter(registered_at__gte=start, registered_at__lt=end).exclude(status=Status.MERGED)
-    daily_rows = {row["day"]: row["n"] for row in month.annotate(day=TruncDate("registered_at", tzinfo=local_tz()))
-                  .values("day").annotate(n=Count("id")).order_by("day")}
-    days, day = [], start.date()
-    while day < end.date() and day <= today:
-        days.append({"day": day.strftime("%m-%d"), "n": daily_rows.get(day, 0)})
+    registered = Ticket.objects.filter(registered_at__gte=start, registered_at__lt=cut).exclude(status=Status.MERGED)
+    tz = local_tz()
+    daily_tickets = {row["day"]: row["n"] for row in registered.annotate(day=TruncDate("registered_at", tzinfo=tz))
+                     .values("day").annotate(n=Count("id")).order_by("day")}
+    daily_calls = {row["day"]: row["n"] for row in Call.objects.filter(called_at__gte=start, called_at__lt=cut)
+                   .annotate(day=TruncDate("called_at", tzinfo=tz)).values("day").annotate(n=Count("id"))
+                   .order_by("day")}
+    days, day, last_day = [], start.date(), (cut - timedelta(microseconds=1)).astimezone(tz).date()
+    while day <= last_day:
+        days.append({"day": day.strftime("%m-%d"), "n": daily_tickets.get(day, 0), "calls": daily_calls.get(day, 0)})
         day += timedelta(days=1)
-    appeal_types = list(month.values(name=F("appeal_type__name")).annotate(n=Count("id")).order_by("-n", "name"))
-    categories = list(month.values(name=F("category__name"), parent=F("category__parent__name"))
+    appeal_types = list(registered.values(name=F("appeal_type__name")).annotate(n=Count("id")).order_by("-n", "name"))
+    categories = list(registered.values(name=F("category__name"), parent=F("category__parent__name"))
                       .annotate(n=Count("id")).order_by("-n", "name")[:top])
-    townships = list(month.filter(township__isnull=False).values(name=F("township__short_name"))
+    townships = list(registered.filter(township__isnull=False).values(name=F("township__short_name"))
                      .annotate(n=Count("id")).order_by("-n", "name"))
+    local_cut = timezone.localtime(cut)
     return {
-        "month": start.date(),
-        "last_month": prev_start.date(),
+        "month": month,
+        "period": period_of(month),
+        "last_month": previous,
+        "running": running,
+        "through": local_cut if running else None,
+        "last_through": timezone.localtime(prev_cut) if running else None,
         "this": this,
         "last": last,
-        "comparison": comparison,
+        "comparison": comparison(this, last),
         "daily": days,
         "appeal_types": appeal_types,
         "categories": [{"name": f"{c['parent']}—{c['name']}" if c["parent"] else c["name"], "n": c["n"]}
                        for c in categories],
         "townships": townships,
+        "rankings": rankings(month),
     }
+
+
+def dashboard_stats_cached(*, month: date, top: int = 10) -> dict:
+    """The dashboard is read often and changes slowly: its figures are cached for five minutes
+    (Redis when configured, so every web worker shares them)."""
+    from django.core.cache import cache
+
+    key = f"reports:dashboard:{period_of(month)}:{top}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = dashboard_stats(month=month, top=top)
+        cache.set(key, stats, CACHE_SECONDS)
+    return stats

@@ -8,10 +8,8 @@ Python. The text suggestions (``hot_issue_suggestions``) segment a bounded sampl
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -26,44 +24,16 @@ from tickets.models import (
     Ticket,
     Unit,
 )
+from tickets.periods import month_bounds, month_next, month_previous, period_of, period_parse  # noqa: F401
 
 from .models import Bulletin, BulletinStatus
 
 CHINESE_MONTHS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 # --------------------------------------------------------------------------------------------
 # Periods and formatting
 # --------------------------------------------------------------------------------------------
-
-
-def period_parse(period: str) -> dt.date:
-    """``"2024-04"`` → ``date(2024, 4, 1)``; raises ValueError on anything else."""
-    match = PERIOD_RE.match(period or "")
-    if not match:
-        raise ValueError(f"期间格式应为 YYYY-MM：{period!r}")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def period_of(month: dt.date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def month_next(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def month_previous(month: dt.date) -> dt.date:
-    return dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the calendar month in the centre's time zone (Asia/Shanghai)."""
-    tz = ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime(month.year, month.month, 1, tzinfo=tz)
-    nxt = month_next(month)
-    return start, dt.datetime(nxt.year, nxt.month, 1, tzinfo=tz)
 
 
 def percent(count: int, total: int) -> str:

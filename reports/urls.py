@@ -1,4 +1,5 @@
-"""Editor pages for bulletins (login required). Public pages: ``reports/urls_public.py``."""
+"""Signed-in pages of the reports app: the leader dashboard and the editor's bulletin pages.
+Public pages: ``reports/urls_public.py``."""
 
 from django.urls import path
 
@@ -7,6 +8,7 @@ from . import views
 app_name = "reports"
 
 urlpatterns = [
-    path("bulletins/", views.bulletin_manage, name="bulletin-manage"),
-    path("bulletins/<str:period>/edit/", views.bulletin_edit, name="bulletin-edit"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("reports/bulletins/", views.bulletin_manage, name="bulletin-manage"),
+    path("reports/bulletins/<str:period>/edit/", views.bulletin_edit, name="bulletin-edit"),
 ]

@@ -207,3 +207,33 @@ def bulletin_edit(request, period: str):
 
 def data_units(bulletin: Bulletin, key: str) -> str:
     return "、".join(bulletin.data.get(key, []))
+
+
+# --------------------------------------------------------------------------------------------
+# Leader dashboard (/dashboard/, any month)
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    """领导驾驶舱 for ``?month=YYYY-MM`` (default: the current month). Centre roles only; a bad
+    month is answered with the picker and a Chinese message (400), nothing computed."""
+    from django.utils import timezone
+
+    from tickets.periods import month_choice, period_of
+    from tickets.permissions import CENTRE_READ_ROLES
+
+    from .dashboard import dashboard_stats_cached
+
+    if request.user.role not in CENTRE_READ_ROLES:
+        raise DjangoPermissionDenied("您的角色不能查看领导驾驶舱。")
+    today = timezone.localdate()
+    context = {"max_period": period_of(today), "chosen": request.GET.get("month", "")}
+    try:
+        month = month_choice(request.GET.get("month"), today=today)
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return render(request, "reports/dashboard.html", context, status=400)
+    context["stats"] = dashboard_stats_cached(month=month)
+    context["chosen"] = period_of(month)
+    return render(request, "reports/dashboard.html", context)

@@ -90,7 +90,7 @@ class UpperPlatformAdmin(admin.ModelAdmin):
 @admin.register(TimeLimitRule)
 class TimeLimitRuleAdmin(admin.ModelAdmin):
     list_display = ("valid_from", "dispatch_hours", "sign_working_hours", "urgent_sign_hours",
-                    "urgent_feedback_hours", "warning_working_days")
+                    "urgent_feedback_hours", "yellow_percent")
 
 
 @admin.register(CalendarYear)

@@ -166,10 +166,10 @@ class ExtensionRequestForm(forms.Form):
         return day
 
     def deadline(self):
-        """End of the requested working day (18:00 local time)."""
-        from datetime import datetime, time
+        """End of the requested working day (services/deadlines.end_of_working_day)."""
+        from .services.deadlines import end_of_working_day
 
-        return timezone.make_aware(datetime.combine(self.cleaned_data["requested_deadline"], time(18, 0)))
+        return end_of_working_day(self.cleaned_data["requested_deadline"])
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -171,7 +171,12 @@ class TimeLimitRule(models.Model):
     sign_working_hours = models.PositiveSmallIntegerField("签收时限（工作小时）", default=24)
     urgent_sign_hours = models.PositiveSmallIntegerField("紧急件签收时限（小时）", default=2)
     urgent_feedback_hours = models.PositiveSmallIntegerField("紧急件首次反馈时限（签收后小时）", default=2)
-    warning_working_days = models.PositiveSmallIntegerField("黄灯提前量（工作日）", default=1)
+    # Lights by the share of the running limit left: yellow in its last ``yellow_percent`` per cent
+    # (25: the last 6 of 24 working hours to sign, the last 1.25 of 5 working days to handle, the last
+    # 30 of 120 minutes for an urgent ticket), red once the deadline has passed.
+    yellow_percent = models.PositiveSmallIntegerField(
+        "黄灯：剩余时限比例（%）", default=25, validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="当前时限剩余不超过该比例时亮黄灯（如25：签收时限24工作小时的最后6小时），超过时限亮红灯。")
     note = models.CharField("说明", max_length=200, blank=True)
 
     class Meta:
@@ -414,14 +419,10 @@ class Ticket(models.Model):
 
     @property
     def current_deadline(self):
-        """The deadline the ticket is running against now, for traffic lights."""
-        if self.status == Status.PENDING_DISPATCH:
-            return self.dispatch_deadline
-        if self.status == Status.PENDING_SIGN:
-            return self.sign_deadline
-        if self.status in (Status.HANDLING, Status.RETURN_PENDING):
-            return self.handle_deadline
-        return None
+        """The deadline of the limit the status runs against (``services/deadlines.STATUS_LIMIT``)."""
+        from .services.deadlines import current_deadline
+
+        return current_deadline(self)
 
 
 class EventType(models.TextChoices):

@@ -6,25 +6,44 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .exceptions import DATABASE_UNAVAILABLE_ERRORS, ApplicationError
 from .models import Status, Ticket, Urge
-from .selectors import due_soon_q, overdue_q
 from .services import ticket_lock, ticket_urge
+from .services.deadlines import Light, LimitKind, due_soon_q, light_thresholds, limit_lights, overdue_q
 
 logger = logging.getLogger(__name__)
 
 
+MAIN = (LimitKind.SIGN, LimitKind.HANDLE)
+FEEDBACK = (LimitKind.FEEDBACK,)
+NOTES = {
+    (False, Light.RED): "工单已超期，请尽快办理。",
+    (False, Light.YELLOW): "工单即将到期，请抓紧办理。",
+    (True, Light.RED): "紧急件已超过首次反馈时限，请立即反馈办理情况。",
+    (True, Light.YELLOW): "紧急件首次反馈时限即将到期，请尽快反馈办理情况。",
+}
+
+
+def _start_of_day(now):
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def auto_urge_candidates(now=None):
-    """Open tickets at a unit that are overdue or due soon and were not urged automatically today."""
+    """Open tickets at a unit with a limit in yellow or red (services/deadlines.py) that were not
+    urged automatically today — the first feedback of an urgent ticket counts on its own: it is urged
+    even if the ticket was urged today before it was signed."""
     now = now or timezone.now()
-    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    urged_today = Urge.objects.filter(automatic=True, created_at__gte=start_of_day).values("ticket_id")
+    thresholds = light_thresholds(now)
+    urged_today = Urge.objects.filter(ticket_id=OuterRef("pk"), automatic=True, created_at__gte=_start_of_day(now))
+    main = overdue_q(now, kinds=MAIN) | due_soon_q(now, thresholds=thresholds, kinds=MAIN)
+    feedback = overdue_q(now, kinds=FEEDBACK) | due_soon_q(now, thresholds=thresholds, kinds=FEEDBACK)
     return (
         Ticket.objects.filter(status__in=[Status.PENDING_SIGN, Status.HANDLING])
-        .filter(overdue_q(now) | due_soon_q(now))
-        .exclude(pk__in=urged_today)
+        .filter((main & ~Exists(urged_today))
+                | (feedback & ~Exists(urged_today.filter(created_at__gte=OuterRef("signed_at")))))
         .values_list("pk", flat=True)
     )
 
@@ -47,15 +66,20 @@ def ticket_auto_urge_task(self) -> int:
 @transaction.atomic
 def _auto_urge_one(pk: int, now) -> bool:
     """Urge one ticket under its row lock, unless another run (an overlapping beat, a second
-    worker) urged it today already: once per ticket per day, even with runs in parallel."""
+    worker) urged it today already: once per ticket per day — and once more for an urgent ticket's
+    first feedback — even with runs in parallel. The note names the limit and its light."""
     ticket = ticket_lock(pk)
-    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    if Urge.objects.filter(ticket=ticket, automatic=True, created_at__gte=start_of_day).exists():
-        return False
-    overdue = ticket.current_deadline and ticket.current_deadline < now
-    note = "工单已超期，请尽快办理。" if overdue else "工单即将到期，请抓紧办理。"
-    ticket_urge(ticket=ticket, actor=None, note=note, automatic=True)
-    return True
+    today = Urge.objects.filter(ticket=ticket, automatic=True, created_at__gte=_start_of_day(now))
+    for item in limit_lights(ticket, thresholds=light_thresholds(now)):
+        if item.light not in (Light.RED, Light.YELLOW):
+            continue
+        is_feedback = item.kind == LimitKind.FEEDBACK
+        urged = today.filter(created_at__gte=ticket.signed_at) if is_feedback else today
+        if urged.exists():
+            continue
+        ticket_urge(ticket=ticket, actor=None, note=NOTES[(is_feedback, item.light)], automatic=True)
+        return True
+    return False
 
 
 # Tasks of the data-exchange packages, registered with the worker through this module.

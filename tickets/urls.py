@@ -15,5 +15,4 @@ urlpatterns = [
     path("tickets/<int:pk>/caller/", views.caller_reveal, name="caller-reveal"),
     path("tickets/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("tickets/<int:pk>/do/<slug:action>/", views.ticket_action, name="action"),
-    path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -70,7 +70,7 @@ from .selectors import (
     unit_suggestions,
 )
 from .services.attachments import attachment_add
-from .services.deadlines import due_soon_threshold
+from .services.deadlines import end_of_working_day, with_lights
 from .services.lifecycle import ACTIONS, action_require, ticket_available_actions, ticket_facts
 
 ROLE_QUEUES = {
@@ -89,25 +89,6 @@ PAGE_SIZE = 20
 
 def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
-
-
-def with_lights(tickets, *, now: datetime | None = None) -> list[Ticket]:
-    """Set ``ticket.light`` (red / yellow / green / "") on each ticket, with the same threshold as the
-    due-soon queue: one calendar computation for the whole page, not one per row."""
-    now = now or timezone.now()
-    threshold = due_soon_threshold(now)
-    rows = list(tickets)
-    for ticket in rows:
-        deadline = ticket.current_deadline
-        if deadline is None or not ticket.is_open:
-            ticket.light = ""
-        elif deadline < now:
-            ticket.light = "red"
-        elif deadline <= threshold:
-            ticket.light = "yellow"
-        else:
-            ticket.light = "green"
-    return rows
 
 
 # What list rows show. Fewer joins than the selectors' default: on PostgreSQL, planning the 8-table
@@ -421,12 +402,6 @@ def ticket_detail(request, pk: int):
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
 
-def _aware_day_end(day) -> datetime | None:
-    if not day:
-        return None
-    return timezone.make_aware(datetime.combine(day, time(18, 0)))
-
-
 def _run_action(request, ticket: Ticket, action: str, form) -> str:
     """Call the service for ``action`` with the form's cleaned data; return the success message."""
     user, data = request.user, form.cleaned_data
@@ -489,7 +464,7 @@ def _run_action(request, ticket: Ticket, action: str, form) -> str:
         return "已催办。"
     if action == "supervise":
         services.supervision_open(ticket=ticket, actor=user, reason=data["reason"],
-                                  deadline=_aware_day_end(data.get("deadline")))
+                                  deadline=end_of_working_day(data.get("deadline")))
         return "已督办立案。"
     if action == "supervise-close":
         services.ticket_supervision_close(ticket=ticket, actor=user, result=data["note"])
@@ -632,18 +607,3 @@ def ticket_list(request):
         "export_url": f"{export}?{urlencode([(k, v) for k, v in params.items() if k != 'sort'])}" if export else "",
     }
     return render(request, "tickets/list.html", context)
-
-
-# --------------------------------------------------------------------------------------------
-# Leader dashboard
-# --------------------------------------------------------------------------------------------
-
-
-@login_required
-def dashboard(request):
-    from reports.dashboard import dashboard_stats_cached
-
-    if request.user.role not in CENTRE_READ_ROLES:
-        raise DjangoPermissionDenied("您的角色不能查看领导驾驶舱。")
-    stats = dashboard_stats_cached(today=timezone.localdate())
-    return render(request, "reports/dashboard.html", {"stats": stats})

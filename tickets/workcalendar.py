@@ -103,6 +103,49 @@ class WorkCalendar:
         return total.total_seconds() / 3600
 
 
+class MemoCalendar:
+    """The working calendar with its answers remembered, for bulk work (same results as the
+    calendar it wraps: 24·N working hours from a working day at a time other than midnight end at
+    that same time of day, so only the date needs computing; other starts depend on the date only)."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self._memo: dict = {}
+
+    def __getattr__(self, name):
+        return getattr(self.calendar, name)
+
+    def add_working_hours(self, start: datetime, hours: float):
+        local = start.astimezone(local_tz())
+        day, clock = local.date(), local.timetz()
+        whole_days = hours % 24 == 0
+        if not whole_days:
+            return self.calendar.add_working_hours(start, hours)
+        if clock.hour or clock.minute or clock.second or clock.microsecond:
+            if self.calendar.is_workday(day):
+                key = (day, hours, "t")
+                if key not in self._memo:
+                    noon = datetime.combine(day, datetime.min.time(), tzinfo=local.tzinfo).replace(hour=12)
+                    result = self.calendar.add_working_hours(noon, hours)
+                    self._memo[key] = (result.value.date(), result.warnings)
+                end_day, warnings = self._memo[key]
+                return Result(datetime.combine(end_day, clock), list(warnings))
+            # a non-working day counts from its end; the day itself is skipped by the calendar
+            key = (day, hours, "skip")
+            if key not in self._memo:
+                self._memo[key] = self.calendar.add_working_hours(local, hours)
+            result = self._memo[key]
+            return Result(result.value, list(result.warnings))
+        key = (day, hours, "0")
+        if key not in self._memo:
+            self._memo[key] = self.calendar.add_working_hours(local, hours)
+        result = self._memo[key]
+        return Result(result.value, list(result.warnings))
+
+    def add_working_days(self, start: datetime, days: int):
+        return self.add_working_hours(start, 24 * days)
+
+
 _lock = threading.Lock()
 _cached: tuple[float, object, WorkCalendar] | None = None
 

@@ -1,6 +1,7 @@
 import pytest
 
 from reports import demo
+from tests.assessment.conftest import make_tickets  # noqa: F401  (the assessment's ticket factory, for the dashboard)
 
 
 @pytest.fixture

@@ -249,7 +249,8 @@ def national_day_ticket(dispatched, unit_handler):
     [
         (at(2024, 9, 29, 16), Light.GREEN),   # 8 + 24 + 15 = 47 working hours left
         (at(2024, 9, 30, 12), Light.GREEN),   # 12 + 15 = 27 working hours left
-        (at(2024, 9, 30, 16), Light.YELLOW),  # 8 + 15 = 23 working hours, though 8 calendar days
+        (at(2024, 9, 30, 16), Light.GREEN),   # 8 + 15 = 23 of 72 working hours left (32%)
+        (at(2024, 9, 30, 22), Light.YELLOW),  # 2 + 15 = 17 of 72 (24%: the last quarter), though 8 calendar days
         (at(2024, 10, 4, 12), Light.YELLOW),  # during the holiday: 15 working hours left
         (at(2024, 10, 8, 15), Light.YELLOW),  # at the deadline
         (at(2024, 10, 8, 15, 1), Light.RED),

@@ -381,18 +381,18 @@ def test_dashboard_compares_months_by_aggregation(client, leader, ticket_in, new
     new_ticket(handling_mode="coordinated", reply_text="已答复")
     services.ticket_merge(ticket=new_ticket(), into=new_ticket(), actor=dispatcher)
     # when
-    stats = dashboard_stats(today=timezone.localdate())
-    response = login(client, leader).get(reverse("tickets:dashboard"))
+    stats = dashboard_stats(month=timezone.localdate())
+    response = login(client, leader).get(reverse("reports:dashboard"))
     # then
     assert stats["this"]["tickets"] == 3 and stats["this"]["coordinated"] == 1
-    assert stats["this"]["satisfied"] == 100.0 and stats["this"]["close_on_time"] == 100.0
+    assert stats["this"]["satisfied"] == "100.00" and stats["this"]["close_on_time"] == "100.00"
     assert stats["last"]["tickets"] == 0
     assert {row["name"]: row["n"] for row in stats["appeal_types"]} == {"问题处理": 3}
     assert response.status_code == 200 and "vendor/echarts/echarts.min.js" in response.content.decode()
 
 
 def test_unit_handler_has_no_dashboard(client, unit_handler):
-    assert login(client, unit_handler).get(reverse("tickets:dashboard")).status_code == 403
+    assert login(client, unit_handler).get(reverse("reports:dashboard")).status_code == 403
 
 
 # --- Bounded queries ---------------------------------------------------------------------------
@@ -416,7 +416,7 @@ PAGES = [
     ("dispatcher", "tickets:list", {"status": "handling", "overdue": "on", "sort": "deadline"}),
     ("unit_handler", "home", {}),
     ("unit_handler", "tickets:list", {}),
-    ("leader", "tickets:dashboard", {}),
+    ("leader", "reports:dashboard", {}),
     ("dispatcher", "detail", {}),
     ("unit_handler", "detail", {}),
 ]

@@ -46,8 +46,11 @@ def board(make, new_ticket, ticket_in):
         "overdue": make(datetime(2024, 4, 22, 10, tzinfo=TZ)),
         # from Apr 29 10:00 → May 9 10:00: 22 working hours left, yellow
         "due_soon": make(datetime(2024, 4, 29, 10, tzinfo=TZ)),
-        # not signed: sign deadline May 9 11:00, 23 working hours left, yellow
-        "sign_due": make(datetime(2024, 5, 8, 11, tzinfo=TZ), sign=False),
+        # not signed: sign deadline May 8 15:00, 3 of 24 working hours left (in the last 25%), yellow
+        "sign_due": make(datetime(2024, 5, 7, 15, tzinfo=TZ), sign=False),
+        # not signed, dispatched an hour ago: 23 of 24 working hours left, green (was yellow when the
+        # light meant "due within a working day")
+        "sign_new": make(datetime(2024, 5, 8, 11, tzinfo=TZ), sign=False),
         # 10 working days from Apr 29 → May 15: green
         "green": make(datetime(2024, 4, 29, 10, tzinfo=TZ), appeal="complaint"),
         # waiting for dispatch long past its dispatch deadline: at no unit, nobody to urge
@@ -90,7 +93,7 @@ def test_auto_urge_runs_once_per_ticket_per_day(board):
         next_day = run_task()
     # then
     assert again == 0
-    assert next_day == 3
+    assert next_day == 4  # the next morning the new ticket's sign limit is in its last quarter too
     per_ticket = Urge.objects.filter(ticket=board["overdue"], automatic=True).count()
     assert per_ticket == 2
 
@@ -136,7 +139,7 @@ def test_auto_urge_on_a_real_worker(real_broker, make):
     # given: one overdue, one due-soon and one green ticket, relative to the real clock
     now = timezone.now()
     overdue = make(now - timedelta(days=30))
-    due_soon = make(now - timedelta(minutes=1), sign=False)
+    due_soon = make(now - timedelta(minutes=100), sign=False, urgent=True)  # 20 of 120 minutes left to sign
     green = make(now - timedelta(minutes=1), appeal="complaint")
     from celery.contrib.testing.worker import start_worker
 

@@ -34,10 +34,14 @@ def _when(value: datetime | None) -> str:
 
 
 def _deadline(ticket: Ticket) -> tuple[str, datetime | None]:
-    """(label, deadline) the unit is running against now."""
-    if ticket.status == Status.PENDING_SIGN:
-        return "签收", ticket.sign_deadline
-    return "办理", ticket.handle_deadline
+    """(label, deadline) the unit is running against now: the most pressing running limit
+    (services/deadlines.py: an urgent ticket's first feedback before its handling); 办理 otherwise."""
+    from ..services.deadlines import limit_lights, worst
+
+    item = worst(limit_lights(ticket)) if ticket.status != Status.PENDING_DISPATCH else None
+    if item is None:
+        return "办理", ticket.handle_deadline
+    return item.label, item.deadline
 
 
 def notification_text(*, ticket: Ticket, kind: str, supervision_deadline: datetime | None = None,
@@ -74,7 +78,7 @@ def urge_kind(*, ticket: Ticket, automatic: bool, at: datetime) -> str:
     """A centre's urge is 催办; the beat job's automatic urges say 即将超期 or 已超期."""
     if not automatic:
         return K.URGED
-    deadline = ticket.current_deadline
+    _, deadline = _deadline(ticket)
     return K.OVERDUE if deadline is not None and deadline < at else K.DUE_SOON
 
 

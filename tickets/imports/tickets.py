@@ -36,8 +36,8 @@ from ..models import (
 )
 from ..privacy import phone_digest, phone_normalise
 from ..services.deadlines import deadlines_for_dispatch, dispatch_deadline_for
-from ..workcalendar import get_calendar
-from .base import Importer, MemoCalendar
+from ..workcalendar import MemoCalendar, get_calendar
+from .base import Importer
 from .bulk import insert_rows
 
 COLUMNS = {

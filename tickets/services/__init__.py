@@ -2,7 +2,7 @@
 
 from .access import caller_access_record
 from .common import ALLOWED_TRANSITIONS, event_record, ticket_lock, ticket_transition
-from .deadlines import Light, deadlines_for_dispatch, due_soon_threshold, ticket_light, time_limit_rule_for
+from .deadlines import Light, deadlines_for_dispatch, ticket_light, time_limit_rule_for
 from .lifecycle import action_require, ticket_available_actions
 from .registration import (
     call_create,
@@ -36,7 +36,7 @@ from .workflow import (
 )
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "Light", "call_create", "caller_access_record", "deadlines_for_dispatch", "due_soon_threshold", "event_record",
+    "ALLOWED_TRANSITIONS", "Light", "call_create", "caller_access_record", "deadlines_for_dispatch", "event_record",
     "supervision_close", "supervision_open", "ticket_callback", "ticket_create",
     "ticket_create_idempotent", "idempotency_key_check", "registration_fingerprint", "ticket_dispatch",
     "ticket_extension_decide", "ticket_extension_request", "ticket_grant_contact", "ticket_judge_close",

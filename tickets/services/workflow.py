@@ -3,7 +3,7 @@ and the state, changes what it must, and writes its event — in one transaction
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,13 +27,12 @@ from ..models import (
     Urge,
     User,
 )
-from ..workcalendar import local_tz
 from .common import event_record, ticket_lock, ticket_transition
 from .deadlines import (
     deadlines_for_dispatch,
     dispatch_deadline_for,
+    feedback_deadline_from,
     handle_deadline_from,
-    time_limit_rule_for,
 )
 from .lifecycle import action_require, ticket_facts
 
@@ -159,8 +158,7 @@ def ticket_sign(*, ticket: Ticket, actor: User, at: datetime | None = None, chec
     action_require(user=actor, ticket=ticket, action="sign", check_role=check_role)
     ticket.signed_at = at or timezone.now()
     if ticket.urgent:  # 紧急件: first feedback within N hours of the actual signing
-        rule = time_limit_rule_for(ticket.signed_at.astimezone(local_tz()).date())
-        ticket.feedback_deadline = ticket.signed_at + timedelta(hours=rule.urgent_feedback_hours)
+        ticket.feedback_deadline = feedback_deadline_from(ticket.signed_at)
     return ticket_transition(ticket=ticket, to=S.HANDLING, actor=actor, event_type=EventType.SIGNED,
                              update_fields=("signed_at", "feedback_deadline"), at=ticket.signed_at)
 

@@ -18,12 +18,16 @@
 
   var daily = data("data-daily");
   chart("chart-daily", Object.assign({
-    grid: { left: 40, right: 16, top: 20, bottom: 30 },
+    grid: { left: 44, right: 50, top: 30, bottom: 30 },
     tooltip: { trigger: "axis" },
+    legend: { top: 0 },
     xAxis: { type: "category", data: daily.map(function (d) { return d.day; }) },
-    yAxis: { type: "value", minInterval: 1 },
-    series: [{ type: "bar", barMaxWidth: 36, name: "工单量", data: daily.map(function (d) { return d.n; }), itemStyle: { color: blue } }]
-  }, {}));
+    yAxis: [{ type: "value", minInterval: 1, name: "工单" }, { type: "value", minInterval: 1, name: "话务", splitLine: { show: false } }],
+    series: [
+      { type: "bar", barMaxWidth: 36, name: "工单量", data: daily.map(function (d) { return d.n; }), itemStyle: { color: blue } },
+      { type: "line", yAxisIndex: 1, name: "话务量", symbolSize: 4, data: daily.map(function (d) { return d.calls; }), itemStyle: { color: "#e08a00" } }
+    ]
+  }, empty(daily)));
 
   var appeal = data("data-appeal");
   chart("chart-appeal", Object.assign({
