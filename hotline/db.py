@@ -17,7 +17,7 @@ from django.conf import settings
 # URL names (``namespace:name`` where namespaced) of the views whose GET reads may use the replica.
 REPLICA_VIEWS = frozenset({
     # leader dashboard
-    "tickets:dashboard",
+    "reports:dashboard",
     # assessment tables, scores and their drill-down (pages and API)
     "assessment:index",
     "assessment:month",
