@@ -7,6 +7,7 @@ rule set with the latest ``valid_from`` on or before the month.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -239,6 +240,13 @@ class ChangeRecord(AppendOnlyModel):
         if isinstance(value, bool):
             return "是" if value else "否"
         text = str(value)
+        if len(text) >= 19 and text[4] == "-" and text[10] == "T":  # an ISO time, shown in local time
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if timezone.is_aware(moment) else text
         return text if len(text) <= 120 else text[:120] + "…"
 
     @property

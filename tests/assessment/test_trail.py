@@ -237,3 +237,32 @@ def test_unique_reversal_in_the_database(unit_a, assessor):
     with pytest.raises(IntegrityError), transaction.atomic():
         Adjustment.objects.create(unit=unit_a, month=MONTH, points=-1, reason="b", created_by=assessor,
                                   reverses=adjustment)
+
+
+ROLES = ["operator", "dispatcher", "unit_handler", "assessor", "editor", "leader", "admin", "anonymous"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reversal_and_trail_per_role_on_api_and_page(client, personas, unit_a, assessor, role):
+    # given an adjustment and a computed month
+    adjustment = adjustment_create(unit=unit_a, month=MONTH, points="1", reason="表扬", actor=assessor)
+    assessment_compute(month=MONTH, evaluated_at=EVAL_APRIL)
+    user = None if role == "anonymous" else personas[role]
+    api = APIClient()
+    if user is not None:
+        api.force_authenticate(user)
+        client.force_login(user)
+    may_assess = role in ("assessor", "admin")
+    # when the user tries to reverse it through the API and the page
+    by_api = api.post(f"/api/assessment/adjustments/{adjustment.pk}/reverse/", {"reason": "录错"}, format="json")
+    by_page = client.post(f"/assessment/adjustments/{adjustment.pk}/reverse/", {"reason": "录错"})
+    month_page = client.get("/assessment/2024-04/")
+    # then only assessors and admins reverse (once); the trail shows to the centre roles only
+    assert (by_api.status_code == 201) is may_assess
+    if not may_assess:
+        assert by_api.status_code in (401, 403) and by_page.status_code in (302, 403)
+        assert Adjustment.objects.count() == 1
+    else:
+        assert Adjustment.objects.count() == 2
+    shows_trail = month_page.status_code == 200 and "变更记录" in month_page.content.decode()
+    assert shows_trail is (role not in ("unit_handler", "anonymous"))
