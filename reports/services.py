@@ -235,17 +235,20 @@ def bulletin_publish(*, bulletin: Bulletin, actor, reason: str = "") -> Bulletin
 
 @transaction.atomic
 def bulletin_unpublish(*, bulletin: Bulletin, actor, reason: str = "") -> Bulletin:
-    """Withdraw a published issue back to draft (to correct it). Recorded; its files of the
-    withdrawn version stay in storage but are no longer served."""
+    """Withdraw a published issue back to draft (to correct it). The draft comes back held, so that
+    the beat job does not publish it again uncorrected the next morning (its day has passed): the
+    editor publishes it, or releases the hold. Recorded; the withdrawn version's files stay in
+    storage but are no longer served."""
     _check_role(actor, EDIT_ROLES)
     bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
     if not bulletin.is_published:
         raise Conflict("该期简报尚未发布。", code="bulletin_not_published")
     bulletin.status = BulletinStatus.DRAFT
     bulletin.published_at = None
-    bulletin.save(update_fields=["status", "published_at", "updated_at"])
+    bulletin.held = True
+    bulletin.save(update_fields=["status", "published_at", "held", "updated_at"])
     _record(bulletin, ChangeKind.BULLETIN_UNPUBLISH, actor, reason=reason,
-            before={"status": BulletinStatus.PUBLISHED}, after={"status": BulletinStatus.DRAFT})
+            before={"status": BulletinStatus.PUBLISHED}, after={"status": BulletinStatus.DRAFT, "held": True})
     return bulletin
 
 

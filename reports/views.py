@@ -177,7 +177,7 @@ def bulletin_edit(request, period: str):
             elif action == "unpublish":
                 services.bulletin_unpublish(bulletin=bulletin, actor=request.user,
                                             reason=request.POST.get("reason", "").strip())
-                messages.success(request, "已撤回为草稿。")
+                messages.success(request, "已撤回为草稿（已暂缓自动发布：改正后请立即发布或取消暂缓）。")
             elif action == "schedule":
                 publish_on = dt.date.fromisoformat(request.POST.get("publish_on", "").strip())
                 services.bulletin_schedule(bulletin=bulletin, actor=request.user, publish_on=publish_on,

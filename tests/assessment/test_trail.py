@@ -167,7 +167,7 @@ def test_every_change_of_a_month_and_its_bulletin_is_recorded(april, unit_a, ass
     ]
     unpublish = ChangeRecord.objects.get(kind=ChangeKind.BULLETIN_UNPUBLISH)
     assert unpublish.actor == editor and unpublish.reason == "更正数据"
-    assert unpublish.before == {"status": "published"} and unpublish.after == {"status": "draft"}
+    assert unpublish.before == {"status": "published"} and unpublish.after == {"status": "draft", "held": True}
     compute = ChangeRecord.objects.get(kind=ChangeKind.COMPUTE)
     assert compute.after["ticket_count"] == 28 and compute.after["rule_set"] == "2024-04"
     edit = ChangeRecord.objects.get(kind=ChangeKind.BULLETIN_EDIT)

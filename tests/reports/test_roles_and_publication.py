@@ -118,6 +118,18 @@ def test_beat_job_leaves_a_held_bulletin_until_released(directory, editor, setti
 
 
 @pytest.mark.django_db
+def test_a_withdrawn_issue_is_not_republished_by_the_job(directory, editor, settings):
+    settings.HOTLINE_BULLETIN_PUBLISH_DAY = 10
+    bulletin = services.bulletin_build(month=MONTH)
+    with time_machine.travel(dt.datetime(2024, 5, 10, 8, 0, tzinfo=TZ), tick=False):
+        assert tasks.bulletin_publish_due_task() == ["2024-04"]
+    services.bulletin_unpublish(bulletin=bulletin, actor=editor, reason="更正数据")
+    with time_machine.travel(dt.datetime(2024, 5, 11, 8, 0, tzinfo=TZ), tick=False):
+        assert tasks.bulletin_publish_due_task() == []
+    assert not Bulletin.objects.get().is_published and Bulletin.objects.get().held
+
+
+@pytest.mark.django_db
 def test_hold_and_schedule_need_an_editor_and_a_reason(directory, personas):
     bulletin = services.bulletin_build(month=MONTH)
     for role in ("operator", "dispatcher", "unit_handler", "assessor", "leader"):
