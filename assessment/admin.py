@@ -10,7 +10,7 @@ from tickets.exceptions import ApplicationError
 from tickets.permissions import ASSESS_ROLES, has_role
 
 from . import services
-from .models import Adjustment, AssessmentRun, RuleSet, Stationing, UnitScore
+from .models import Adjustment, AssessmentRun, ChangeRecord, RuleSet, Stationing, UnitScore
 from .services import RULE_FIELDS
 
 
@@ -74,15 +74,30 @@ class AdjustmentAdmin(AssessorAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return has_role(request.user, ASSESS_ROLES)
+        return False  # never deleted: reversed on the adjustments page (a new, opposite record)
 
     def save_model(self, request, obj, form, change):
         saved = services.adjustment_create(unit=obj.unit, month=obj.month, points=obj.points, reason=obj.reason,
                                            actor=request.user)
         obj.pk = saved.pk
 
-    def delete_model(self, request, obj):
-        services.adjustment_delete(adjustment=obj, actor=request.user)
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(admin.ModelAdmin):
+    """The change trail: read only (append-only in the database)."""
+
+    list_display = ("at", "month", "kind", "target", "actor", "reason")
+    list_filter = ("kind", "month")
+    readonly_fields = [f.name for f in ChangeRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class UnitScoreInline(admin.TabularInline):

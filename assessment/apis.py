@@ -146,6 +146,7 @@ class StationingApi(ApiMixin, APIView):
         unit = ObjectIdField(queryset=Unit.objects.all())
         month = MonthField()
         complete = serializers.BooleanField()
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
         unit = serializers.IntegerField(source="unit.pk")
@@ -165,7 +166,7 @@ class StationingApi(ApiMixin, APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         record = services.stationing_set(unit=v["unit"], month=v["month"], complete=v["complete"],
-                                         actor=request.user)
+                                         actor=request.user, reason=v.get("reason", ""))
         return Response(self.OutputSerializer({"unit": record.unit, "complete": record.complete}).data)
 
 
@@ -173,10 +174,15 @@ class AdjustmentOutputSerializer(serializers.ModelSerializer):
     month = MonthField()
     unit_name = serializers.CharField(source="unit.short_name")
     author = serializers.CharField(source="created_by.display_name")
+    reversed = serializers.SerializerMethodField()
 
     class Meta:
         model = Adjustment
-        fields = ["id", "unit", "unit_name", "month", "points", "reason", "author", "created_at"]
+        fields = ["id", "unit", "unit_name", "month", "points", "reason", "author", "created_at", "reverses",
+                  "reversed"]
+
+    def get_reversed(self, obj) -> bool:
+        return hasattr(obj, "reversal")
 
 
 class AdjustmentListApi(ApiMixin, APIView):
@@ -207,18 +213,27 @@ class AdjustmentListApi(ApiMixin, APIView):
         return Response(AdjustmentOutputSerializer(adjustment).data, status=status.HTTP_201_CREATED)
 
 
-class AdjustmentDeleteApi(ApiMixin, APIView):
+class AdjustmentReverseApi(ApiMixin, APIView):
+    """An adjustment is never deleted: it is cancelled by a reversal (a new row, opposite points)."""
+
     permission_classes = [RoleRequired]
     read_roles = ASSESS_ROLES
     write_roles = ASSESS_ROLES
 
-    @extend_schema(summary="删除一条加减分", responses={204: None})
-    def delete(self, request, pk):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(summary="冲销一条加减分（理由必填；原记录保留）", request=InputSerializer,
+                   responses={201: AdjustmentOutputSerializer})
+    def post(self, request, pk):
         adjustment = Adjustment.objects.filter(pk=pk).first()
         if adjustment is None:
             raise NotFound()
-        services.adjustment_delete(adjustment=adjustment, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reversal = services.adjustment_reverse(adjustment=adjustment, reason=data.validated_data["reason"],
+                                               actor=request.user)
+        return Response(AdjustmentOutputSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,16 +7,18 @@ rule set with the latest ``valid_from`` on or before the month.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import AssessmentGroup, Unit
+from tickets.models import AppendOnlyModel, AssessmentGroup, Unit
 
 
 def validate_first_of_month(value):
@@ -90,8 +92,10 @@ class Stationing(models.Model):
         return f"{self.unit} {self.month:%Y-%m} {'已完成' if self.complete else '未完成'}"
 
 
-class Adjustment(models.Model):
-    """A manual adjustment of a unit's score for a month (points may be negative)."""
+class Adjustment(AppendOnlyModel):
+    """A manual adjustment of a unit's score for a month (points may be negative). Never edited nor
+    deleted: a mistaken one is cancelled by a reversal, a new row of the opposite points that
+    ``reverses`` it (``services.adjustment_reverse``)."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assessment_adjustments",
                              verbose_name="单位")
@@ -102,6 +106,8 @@ class Adjustment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                    verbose_name="录入人")
     created_at = models.DateTimeField("录入时间", default=timezone.now)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversal", verbose_name="冲销的记录")
 
     class Meta:
         ordering = ["-month", "unit_id", "created_at", "id"]
@@ -147,6 +153,7 @@ class UnitScore(models.Model):
     group = models.CharField("考核分组", max_length=10, choices=AssessmentGroup.choices)
     unit_name = models.CharField("单位名称", max_length=100)
     unit_short_name = models.CharField("简称", max_length=50)
+    unit_order = models.IntegerField("单位排序（计算时）", default=0)
     tickets = models.PositiveIntegerField("工单量")
     sign_num = models.PositiveIntegerField("按时签收")
     sign_den = models.PositiveIntegerField("应签收")
@@ -181,3 +188,87 @@ class UnitScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_short_name} {self.month:%Y-%m} {self.score}"
+
+
+class ChangeKind(models.TextChoices):
+    RULE_CREATE = "rule_create", "新建规则版本"
+    RULE_UPDATE = "rule_update", "修改规则版本"
+    STATIONING = "stationing", "派驻情况变更"
+    ADJUSTMENT = "adjustment", "录入加减分"
+    ADJUSTMENT_REVERSE = "adjustment_reverse", "冲销加减分"
+    COMPUTE = "compute", "计算考核"
+    BULLETIN_BUILD = "bulletin_build", "生成简报"
+    BULLETIN_EDIT = "bulletin_edit", "编辑简报"
+    BULLETIN_OVERRIDE = "bulletin_override", "调整较好/较差单位"
+    BULLETIN_SCHEDULE = "bulletin_schedule", "设定发布日"
+    BULLETIN_HOLD = "bulletin_hold", "暂缓发布"
+    BULLETIN_UNHOLD = "bulletin_unhold", "取消暂缓"
+    BULLETIN_PUBLISH = "bulletin_publish", "发布简报"
+    BULLETIN_UNPUBLISH = "bulletin_unpublish", "撤回发布"
+
+
+class ChangeRecord(AppendOnlyModel):
+    """变更记录: one change that can move a month's scores or its bulletin — who, when, why, and the
+    values before and after. Written by the services in the same transaction as the change; never
+    updated or deleted (ORM guard here, PostgreSQL trigger in migration 0003_h3_change_trail)."""
+
+    month = models.DateField("月份", db_index=True, help_text="受影响的月份（规则版本：生效月份）。")
+    kind = models.CharField("变更", max_length=30, choices=ChangeKind.choices)
+    target = models.CharField("对象", max_length=200, blank=True)
+    reason = models.CharField("理由", max_length=500, blank=True)
+    before = models.JSONField("变更前", null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField("变更后", null=True, blank=True, encoder=DjangoJSONEncoder)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name="操作人")
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "考核与简报变更记录"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.get_kind_display()} {self.target}"
+
+    @staticmethod
+    def _text(value) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, dict):
+            return "；".join(f"{CHANGE_FIELD_LABELS.get(k, k)}：{ChangeRecord._text(v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return "、".join(ChangeRecord._text(v) for v in value) or "（无）"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        text = str(value)
+        if len(text) >= 19 and text[4] == "-" and text[10] == "T":  # an ISO time, shown in local time
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if timezone.is_aware(moment) else text
+        return text if len(text) <= 120 else text[:120] + "…"
+
+    @property
+    def before_text(self) -> str:
+        return self._text(self.before)
+
+    @property
+    def after_text(self) -> str:
+        return self._text(self.after)
+
+
+# Labels of the keys kept in ``before``/``after``, for the 变更记录 tables.
+CHANGE_FIELD_LABELS = {
+    "complete": "派驻已完成", "points": "分值", "reason": "理由", "id": "编号", "status": "状态",
+    "rule_set": "规则版本", "evaluated_at": "评价时间", "ticket_count": "计入工单", "scored": "计分单位数",
+    "stationing_incomplete": "未完成派驻", "adjustments": "加减分", "sections": "正文", "issue_date": "印发日期",
+    "title": "标题", "office": "印发单位", "units": "单位", "publish_on": "计划发布日", "held": "暂缓",
+    "version": "发布版本", "built_at": "生成时间", "good_units": "办理较好", "poor_units": "办理较差",
+    "valid_from": "生效月份", "name": "名称", "weight_sign": "按时签收率权重", "weight_close": "按时办结率权重",
+    "weight_resolved": "解决率权重", "weight_satisfied": "满意率权重", "basic_weight": "基本满意折算",
+    "min_tickets": "计入考核最少工单量", "stationing_deduction": "未完成派驻扣分",
+    "sign_grace_minutes": "签收宽限", "close_grace_minutes": "办结宽限", "evaluation_day": "评价截止日",
+    "note": "说明", "work": "业务工作", "hot_issues": "热点难点问题", "typical_cases": "典型案例",
+    "stationing": "派驻工作", "extra": "其他章节",
+}

@@ -114,12 +114,15 @@ def group_tables(*, month: date) -> dict:
 
 
 def stationing_incomplete(*, month: date) -> list[str]:
-    """Full names of units that must station staff and whose stationing for ``month`` is not complete."""
-    month = month_first(month)
-    complete = Stationing.objects.filter(month=month, complete=True).values("unit_id")
+    """Names (as in the month) of the units that lost points for their stationing in the stored run
+    of ``month`` — frozen with the scores, so a later edit of stationing or a rename does not change
+    what the month's tables and bulletin print. Empty while the month is not computed."""
+    run = run_for_month(month)
+    if run is None:
+        return []
     return list(
-        Unit.objects.filter(needs_stationing=True, active=True).exclude(group=AssessmentGroup.NONE)
-        .exclude(pk__in=complete).order_by("group", "order", "pk").values_list("name", flat=True)
+        run.scores.filter(stationing_required=True).exclude(stationing_complete=True)
+        .order_by("group", "unit_order", "unit_id").values_list("unit_name", flat=True)
     )
 
 
@@ -146,6 +149,15 @@ def assessment_tables(*, month: date) -> dict:
         "poor_units": poor,
         "stationing_incomplete": stationing_incomplete(month=tables["month"]),
     }
+
+
+def change_records(*, month: date):
+    """The month's 变更记录 (with the changes of the rule version in force for it), newest first."""
+    from .trail import records_for_month
+
+    month = month_first(month)
+    rule = RuleSet.objects.filter(valid_from__lte=month).order_by("-valid_from").first()
+    return records_for_month(month, rule_from=rule.valid_from if rule else None)
 
 
 def _rule_min_tickets(month: date) -> int:
@@ -225,7 +237,7 @@ def score_tickets(*, score: UnitScore, kind: str) -> QuerySet[Ticket]:
 
 
 def adjustments_for(*, month: date | None = None, unit: Unit | None = None) -> QuerySet[Adjustment]:
-    qs = Adjustment.objects.select_related("unit", "created_by")
+    qs = Adjustment.objects.select_related("unit", "created_by", "reverses", "reversal")
     if month:
         qs = qs.filter(month=month_first(month))
     if unit:

@@ -22,14 +22,14 @@ from tickets.periods import month_bounds, month_first  # noqa: F401  (re-exporte
 from tickets.periods import month_next as next_month
 from tickets.permissions import ASSESS_ROLES, has_role
 
-from . import scoring
+from . import scoring, trail
 from .indicators import (  # noqa: F401  (re-exported: the one place is assessment/indicators.py)
     counted_tickets,
     evaluation_time,
     indicator_conditions,
     month_counts,
 )
-from .models import Adjustment, AssessmentRun, RuleSet, RunStatus, Stationing, UnitScore
+from .models import Adjustment, AssessmentRun, ChangeKind, RuleSet, RunStatus, Stationing, UnitScore
 
 DEFAULT_RULE_FROM = date(2000, 1, 1)
 RULE_FIELDS = (
@@ -68,21 +68,33 @@ def _decimal(value, field: str) -> Decimal:
 
 
 @transaction.atomic
-def stationing_set(*, unit: Unit, month: date, complete: bool, actor: User | None) -> Stationing:
-    """Record whether ``unit``'s stationing for ``month`` is complete (idempotent upsert)."""
+def stationing_set(*, unit: Unit, month: date, complete: bool, actor: User | None, reason: str = "") -> Stationing:
+    """Record whether ``unit``'s stationing for ``month`` is complete (idempotent upsert). Each real
+    change is kept in the trail with the value before it."""
     require_assessor(actor)
     month = month_first(month)
+    complete = bool(complete)
     stationing, created = Stationing.objects.select_for_update().get_or_create(
-        unit=unit, month=month, defaults={"complete": bool(complete), "updated_by": actor,
-                                          "updated_at": timezone.now()}
+        unit=unit, month=month, defaults={"complete": complete, "updated_by": actor, "updated_at": timezone.now()}
     )
-    if not created and stationing.complete != bool(complete):
-        stationing.complete = bool(complete)
+    if created:
+        before = None
+    elif stationing.complete != complete:
+        before = {"complete": stationing.complete}
+        stationing.complete = complete
         stationing.updated_by = actor
         stationing.updated_at = timezone.now()
         _validate(stationing)
         stationing.save(update_fields=["complete", "updated_by", "updated_at"])
+    else:
+        return stationing
+    trail.record(kind=ChangeKind.STATIONING, month=month, actor=actor, target=unit.name, reason=reason,
+                 before=before, after={"complete": complete})
     return stationing
+
+
+def _adjustment_values(adjustment: Adjustment) -> dict:
+    return {"id": adjustment.pk, "points": f"{adjustment.points:.2f}", "reason": adjustment.reason}
 
 
 @transaction.atomic
@@ -100,15 +112,33 @@ def adjustment_create(*, unit: Unit, month: date, points, reason: str, actor: Us
     adjustment = Adjustment(unit=unit, month=month_first(month), points=points, reason=reason, created_by=actor)
     _validate(adjustment)
     adjustment.save()
+    trail.record(kind=ChangeKind.ADJUSTMENT, month=adjustment.month, actor=actor, target=unit.name,
+                 reason=reason, after=_adjustment_values(adjustment))
     return adjustment
 
 
 @transaction.atomic
-def adjustment_delete(*, adjustment: Adjustment, actor: User) -> None:
-    require_assessor(actor)
+def adjustment_reverse(*, adjustment: Adjustment, reason: str, actor: User) -> Adjustment:
+    """Cancel an adjustment by a new one of the opposite points that ``reverses`` it; nothing is
+    deleted. A reversal cannot itself be reversed, and an adjustment is reversed at most once."""
     if actor is None:
-        raise PermissionDenied()
-    adjustment.delete()
+        raise InvalidInput("冲销必须有操作人。", fields={"actor": ["必填。"]})
+    require_assessor(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写冲销理由。", fields={"reason": ["请填写理由。"]})
+    original = Adjustment.objects.select_for_update().select_related("unit").get(pk=adjustment.pk)
+    if original.reverses_id is not None:
+        raise Conflict("这是一条冲销记录，不能再冲销；如需恢复请重新录入加减分。", code="adjustment_is_reversal")
+    if Adjustment.objects.filter(reverses=original).exists():
+        raise Conflict("该条加减分已冲销。", code="adjustment_already_reversed")
+    reversal = Adjustment(unit=original.unit, month=original.month, points=-original.points,
+                          reason=reason, created_by=actor, reverses=original)
+    _validate(reversal)
+    reversal.save()
+    trail.record(kind=ChangeKind.ADJUSTMENT_REVERSE, month=original.month, actor=actor, target=original.unit.name,
+                 reason=reason, before=_adjustment_values(original), after=_adjustment_values(reversal))
+    return reversal
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,7 +179,13 @@ def ruleset_create(*, valid_from: date, actor: User | None, **values) -> RuleSet
     rule = RuleSet(valid_from=valid_from, created_by=actor, **values)
     _validate(rule)
     rule.save()
+    trail.record(kind=ChangeKind.RULE_CREATE, month=valid_from, actor=actor, target=str(rule),
+                 reason=rule.note, after=_rule_values(rule))
     return rule
+
+
+def _rule_values(rule: RuleSet, fields=RULE_FIELDS + ("valid_from",)) -> dict:
+    return {f: getattr(rule, f) for f in fields}
 
 
 @transaction.atomic
@@ -167,10 +203,16 @@ def ruleset_update(*, rule_set: RuleSet, actor: User | None, **values) -> RuleSe
         values["valid_from"] = month_first(values["valid_from"])
         if RuleSet.objects.filter(valid_from=values["valid_from"]).exclude(pk=rule_set.pk).exists():
             raise Conflict("该月份已有规则版本。", fields={"valid_from": ["该月份已有规则版本。"]})
+    before = _rule_values(rule_set)
     for key, value in values.items():
         setattr(rule_set, key, value)
     _validate(rule_set)
     rule_set.save()
+    after = _rule_values(rule_set)
+    changed = [f for f in after if after[f] != before[f]]
+    if changed:
+        trail.record(kind=ChangeKind.RULE_UPDATE, month=rule_set.valid_from, actor=actor, target=str(rule_set),
+                     before={f: before[f] for f in changed}, after={f: after[f] for f in changed})
     return rule_set
 
 
@@ -232,7 +274,7 @@ def assessment_compute(*, month: date | str, actor: User | None = None,
             tickets=c["tickets"], sign_num=c["sign_num"], sign_den=c["sign_den"], close_num=c["close_num"],
             close_den=c["close_den"], resolved_num=c["resolved_num"],
             callbacks=c["satisfied"] + c["basic"] + c["unsatisfied"], satisfied=c["satisfied"], basic=c["basic"],
-            unsatisfied=c["unsatisfied"], stationing_required=unit.needs_stationing,
+            unsatisfied=c["unsatisfied"], unit_order=unit.order, stationing_required=unit.needs_stationing,
             stationing_complete=stationing.get(unit.pk),
             adjustments=adjustments.get(unit.pk) or Decimal(0),
         )
@@ -276,6 +318,12 @@ def assessment_compute(*, month: date | str, actor: User | None = None,
     run.ticket_count = sum(c["tickets"] for uid, c in counts.items())
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save()
+    trail.record(kind=ChangeKind.COMPUTE, month=month, actor=actor, target=str(run), after={
+        "rule_set": f"{rule.valid_from:%Y-%m}", "evaluated_at": evaluated_at, "ticket_count": run.ticket_count,
+        "scored": sum(1 for row in scores if not row.excluded),
+        "stationing_incomplete": [row.unit_name for row in scores if row.stationing_deduction],
+        "adjustments": {row.unit_name: f"{row.adjustments:.2f}" for row in scores if row.adjustments},
+    })
     return run
 
 

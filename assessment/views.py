@@ -107,6 +107,7 @@ def month_tables(request, month: str):
         "run": tables["run"],
         "months": months,
         "stationing_incomplete": selectors.stationing_incomplete(month=target),
+        "changes": selectors.change_records(month=target) if not published_only else [],
         "can_assess": _can_assess(request.user),
         "can_explain": not published_only,
         "own_unit_id": request.user.unit_id,
@@ -271,9 +272,11 @@ def stationing(request):
         _require_assess(request.user)
         units = {u.pk: u for u in Unit.objects.filter(pk__in=request.POST.getlist("unit"))}
         complete = {int(x) for x in request.POST.getlist("complete") if x.isdigit()}
+        reason = request.POST.get("reason", "").strip()
         with transaction.atomic():
             for unit in units.values():
-                services.stationing_set(unit=unit, month=target, complete=unit.pk in complete, actor=request.user)
+                services.stationing_set(unit=unit, month=target, complete=unit.pk in complete, actor=request.user,
+                                        reason=reason)
         messages.success(request, f"{target:%Y-%m}派驻情况已保存（{len(units)}个单位）。")
         return redirect(f"{reverse('assessment:stationing')}?month={target:%Y-%m}")
     context = {"month": target, "period": f"{target:%Y-%m}", "rows": selectors.stationing_rows(month=target),
@@ -312,11 +315,15 @@ def adjustments(request):
 
 @login_required
 @require_POST
-def adjustment_delete(request, pk: int):
+def adjustment_reverse(request, pk: int):
+    """Cancel an adjustment by a reversal record (the original stays, with its reversal)."""
     _require_assess(request.user)
     adjustment = get_object_or_404(Adjustment, pk=pk)
-    month = adjustment.month
-    services.adjustment_delete(adjustment=adjustment, actor=request.user)
-    messages.success(request, "已删除该条加减分。")
-    return redirect(f"{reverse('assessment:adjustments')}?month={month:%Y-%m}")
-
+    try:
+        services.adjustment_reverse(adjustment=adjustment, reason=request.POST.get("reason", ""),
+                                    actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已冲销该条加减分（原记录保留）。")
+    return redirect(f"{reverse('assessment:adjustments')}?month={adjustment.month:%Y-%m}")

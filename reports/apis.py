@@ -12,12 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets.exceptions import InvalidInput, NotFound
-from tickets.models import Role
+from tickets.permissions import BULLETIN_DRAFT_ROLES, has_role
 
 from . import selectors, services
 from .models import Bulletin
-
-DRAFT_READ_ROLES = frozenset({Role.EDITOR, Role.ASSESSOR, Role.LEADER, Role.ADMIN})
 
 PERIOD_PARAM = OpenApiParameter("period", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                 description="期间 YYYY-MM")
@@ -47,12 +45,13 @@ class BulletinDetailApi(APIView):
         sections = serializers.DictField(required=False)
         date = serializers.DateField(required=False)
 
-    @extend_schema(operation_id="bulletins_retrieve", summary="简报（已发布的公开；草稿仅中心角色可见）",
+    @extend_schema(operation_id="bulletins_retrieve", summary="简报（已发布的公开；草稿仅编辑、考核员和管理员可见）",
                    parameters=[PERIOD_PARAM], responses=BULLETIN)
     def get(self, request, period: str):
         bulletin = _bulletin(period)
         user = request.user
-        if not bulletin.is_published and not (user.is_authenticated and user.role in DRAFT_READ_ROLES):
+        # The same rule as the editor's page: a draft only to those who build or edit it.
+        if not bulletin.is_published and not has_role(user, BULLETIN_DRAFT_ROLES):
             raise NotFound("该期简报不存在或尚未发布。")
         return Response(bulletin.as_json())
 

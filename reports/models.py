@@ -33,6 +33,12 @@ class Bulletin(models.Model):
     good_units_override = models.JSONField("办理较好单位（编辑调整）", null=True, blank=True)
     poor_units_override = models.JSONField("办理较差单位（编辑调整）", null=True, blank=True)
     built_at = models.DateTimeField("生成时间", null=True, blank=True)
+    # The publication day (set from HOTLINE_BULLETIN_PUBLISH_DAY at the first build; the editor may
+    # move it): the beat job publishes the built draft on that day unless it is held.
+    publish_on = models.DateField("计划发布日", null=True, blank=True)
+    held = models.BooleanField("暂缓发布", default=False)
+    # Incremented at each publication: the stored public files belong to one published version.
+    version = models.PositiveIntegerField("发布版本", default=0)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -108,3 +114,31 @@ class BulletinOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bulletin.period} {self.get_kind_display()}"
+
+
+def bulletin_file_path(instance: BulletinFile, filename: str) -> str:
+    return f"bulletins/{instance.bulletin.period}/v{instance.version}/{filename}"
+
+
+class BulletinFile(models.Model):
+    """A public file (PDF, DOCX, XLSX) of one published version, rendered once and then served
+    from storage (Django's default storage: MEDIA_ROOT on local disk unless configured)."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        DOCX = "docx", "Word"
+        XLSX = "xlsx", "Excel"
+
+    bulletin = models.ForeignKey(Bulletin, on_delete=models.CASCADE, related_name="files")
+    version = models.PositiveIntegerField("发布版本")
+    kind = models.CharField("格式", max_length=4, choices=Kind.choices)
+    file = models.FileField("文件", upload_to=bulletin_file_path, max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "简报公开文件"
+        constraints = [models.UniqueConstraint(fields=["bulletin", "version", "kind"],
+                                               name="bulletinfile_unique_version_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.bulletin.period} v{self.version} {self.kind}"

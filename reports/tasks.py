@@ -38,3 +38,13 @@ def bulletin_build_task(period: str) -> str:
 def bulletin_build_previous_month_task() -> str:
     month = selectors.month_previous(timezone.localdate().replace(day=1))
     return _bulletin_build(selectors.period_of(month))
+
+
+@shared_task(**RETRY_ON_DATABASE)
+def bulletin_publish_due_task() -> list[str]:
+    """The beat job of the publication day: publish each built draft whose day has come, unless an
+    editor holds it. Publishing twice is refused by the service, so a retry is harmless."""
+    published = services.bulletin_publish_due()
+    if published:
+        logger.info("bulletins published on their day: %s", ", ".join(published))
+    return published

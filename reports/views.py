@@ -14,11 +14,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from assessment.selectors import change_records
 from tickets.exceptions import ApplicationError
+from tickets.permissions import BULLETIN_DRAFT_ROLES, has_role
 from tickets.ratelimit import public_ratelimit
 
 from . import renderers, selectors, services
-from .models import Bulletin
+from .models import Bulletin, BulletinFile
 
 logger = logging.getLogger(__name__)
 
@@ -52,42 +54,42 @@ def bulletin_detail(request, period: str):
     )
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"bulletin-{filename}\""
+CONTENT_TYPES = {
+    BulletinFile.Kind.PDF: "application/pdf",
+    BulletinFile.Kind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    BulletinFile.Kind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _stored_file(period: str, kind: str):
+    """The published version's file, rendered once (first request) and served from storage after."""
+    bulletin = _published_or_404(period)
+    stored = services.bulletin_file(bulletin=bulletin, kind=kind)
+    filename = services.FILE_RENDERERS[kind][1].format(period=period)
+    with stored.file.open("rb") as handle:  # small files (≤ a few hundred KB): read whole
+        response = HttpResponse(handle.read(), content_type=CONTENT_TYPES[kind])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @public_ratelimit
 def bulletin_pdf(request, period: str):
-    data = _published_or_404(period).as_json()
     try:
-        pdf = renderers.render_pdf(data)
+        return _stored_file(period, BulletinFile.Kind.PDF)
     except (ImportError, OSError):  # WeasyPrint without its system libraries (pango) on this server
         logger.exception("PDF rendering is unavailable")
         return HttpResponse("PDF 生成组件不可用（服务器缺少 pango 库），请下载 Word 版或联系管理员。",
                             status=503, content_type="text/plain; charset=utf-8")
-    return _download(pdf, "application/pdf", f"{period}.pdf")
 
 
 @public_ratelimit
 def bulletin_docx(request, period: str):
-    data = _published_or_404(period).as_json()
-    return _download(
-        renderers.render_docx(data),
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        f"{period}.docx",
-    )
+    return _stored_file(period, BulletinFile.Kind.DOCX)
 
 
 @public_ratelimit
 def bulletin_xlsx(request, period: str):
-    data = _published_or_404(period).as_json()
-    return _download(
-        renderers.render_xlsx(data),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"{period}-assessment.xlsx",
-    )
+    return _stored_file(period, BulletinFile.Kind.XLSX)
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ def bulletin_xlsx(request, period: str):
 
 
 def _require_editor(user) -> None:
-    if user.role not in services.EDIT_ROLES | services.BUILD_ROLES:
+    if not has_role(user, BULLETIN_DRAFT_ROLES):
         raise DjangoPermissionDenied
 
 
@@ -173,12 +175,28 @@ def bulletin_edit(request, period: str):
                 messages.success(request, "已发布。")
                 return redirect("bulletins:detail", period=period)
             elif action == "unpublish":
-                services.bulletin_unpublish(bulletin=bulletin, actor=request.user)
-                messages.success(request, "已撤回为草稿。")
+                services.bulletin_unpublish(bulletin=bulletin, actor=request.user,
+                                            reason=request.POST.get("reason", "").strip())
+                messages.success(request, "已撤回为草稿（已暂缓自动发布：改正后请立即发布或取消暂缓）。")
+            elif action == "schedule":
+                publish_on = dt.date.fromisoformat(request.POST.get("publish_on", "").strip())
+                services.bulletin_schedule(bulletin=bulletin, actor=request.user, publish_on=publish_on,
+                                           reason=request.POST.get("reason", "").strip())
+                messages.success(request, f"计划发布日已设为{publish_on:%Y-%m-%d}。")
+            elif action == "hold":
+                services.bulletin_hold(bulletin=bulletin, actor=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, "已暂缓发布：到计划发布日也不会自动发布。")
+            elif action == "unhold":
+                services.bulletin_unhold(bulletin=bulletin, actor=request.user,
+                                         reason=request.POST.get("reason", ""))
+                messages.success(request, "已取消暂缓：将在计划发布日自动发布。")
         except ApplicationError as exc:
             messages.error(request, exc.message + "".join(f" {v}" for vs in exc.fields.values() for v in vs))
         except ValueError as exc:
-            messages.error(request, str(exc))
+            if action == "schedule":
+                messages.error(request, "计划发布日期格式应为 YYYY-MM-DD。")
+            else:
+                messages.error(request, str(exc))
         return redirect("reports:bulletin-edit", period=period)
     bulletin.refresh_from_db()
     data = bulletin.as_json()
@@ -199,6 +217,8 @@ def bulletin_edit(request, period: str):
             "cases": selectors.typical_case_candidates(month=month),
             "change": selectors.month_change(month=month),
             "overrides": bulletin.overrides.select_related("author"),
+            "changes": change_records(month=month),
+            "can_edit": has_role(request.user, services.EDIT_ROLES),
             "computed_good": data_units(bulletin, "good_units"),
             "computed_poor": data_units(bulletin, "poor_units"),
         },

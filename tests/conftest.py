@@ -37,6 +37,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _ensure_directory()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_tmp(tmp_path_factory):
+    """Stored files (attachments; the published bulletins' PDF/DOCX/XLSX, stored on first download)
+    go to a temporary directory, never into the working copy. Session-scoped: Hypothesis tests refuse
+    function-scoped fixtures; a test may still set its own ``settings.MEDIA_ROOT``."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture
 def directory(db):
     """The Ruzhou directory and calendar (re-loaded after a transactional test flushed them)."""

@@ -18,6 +18,13 @@ CENTRE_READ_ROLES = frozenset(
 )
 # Roles that may see callers' full names and numbers (every such view is logged).
 FULL_CALLER_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN})
+# The call log (话务记录): the centre's call takers, and leaders for the volume.
+CALL_READ_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
+# The monthly bulletin: editors write, hold and publish it; assessors may also (re)build a draft.
+BULLETIN_EDIT_ROLES = EDIT_ROLES
+BULLETIN_BUILD_ROLES = frozenset({Role.EDITOR, Role.ASSESSOR, Role.ADMIN})
+# Who reads a draft bulletin — its edit page and the API alike: those who build or edit it.
+BULLETIN_DRAFT_ROLES = BULLETIN_EDIT_ROLES | BULLETIN_BUILD_ROLES
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "register": REGISTER_ROLES,

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from .exceptions import InvalidInput
 from .models import Role
+from .permissions import FULL_CALLER_ROLES
 
 PHONE_OK = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11}|\d{7,8}|400\d{7}|9\d{4,5}|1\d{2,4})$")
 
@@ -93,7 +94,7 @@ def caller_view(*, user, ticket, allow_full: bool = True) -> CallerView:
         if ticket.contact_granted:
             return CallerView(ticket.caller_name, ticket.caller_phone, "full")
         return CallerView(mask_name(ticket.caller_name), mask_phone(ticket.caller_phone), "masked")
-    if allow_full and user.role in (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN):
+    if allow_full and user.role in FULL_CALLER_ROLES:
         return CallerView(ticket.caller_name, ticket.caller_phone, "full")
     if ticket.confidential:
         return CallerView("", "", "hidden")

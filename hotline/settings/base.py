@@ -352,6 +352,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.bulletin_build_previous_month_task",
         "schedule": crontab(minute=0, hour=6, day_of_month="2"),
     },
+    # Every morning: publish the built drafts whose publication day has come (not those held).
+    "reports-bulletin-publish-due": {
+        "task": "reports.tasks.bulletin_publish_due_task",
+        "schedule": crontab(minute=0, hour=8),
+    },
 }
 
 # --- The hotline centre --------------------------------------------------------------------
@@ -375,6 +380,9 @@ HOTLINE_SMS_TIMEOUT_SECONDS = env.float("HOTLINE_SMS_TIMEOUT_SECONDS", default=1
 # ("YYYY-MM:N" = that month is 总第N期; one issue a month).
 HOTLINE_BULLETIN_OFFICE = env("HOTLINE_BULLETIN_OFFICE", default="汝州市人民政府办公室")
 HOTLINE_BULLETIN_START = env("HOTLINE_BULLETIN_START", default="2024-04:280")
+# The publication day: a built draft is published by the beat job on this day of the month after
+# its month, unless an editor holds it; the editor may move one issue's day on its edit page.
+HOTLINE_BULLETIN_PUBLISH_DAY = env.int("HOTLINE_BULLETIN_PUBLISH_DAY", default=10)
 # Attachments (replies, photos): jpg/png/pdf/docx/xlsx, checked by extension and content.
 HOTLINE_ATTACHMENT_MAX_BYTES = env.int("HOTLINE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 

@@ -62,8 +62,10 @@ def test_assessment_tables_have_the_bulletin_shape(april, unit_a, unit_b):
 
 
 def test_stationing_incomplete_lists_only_units_that_must_station(unit_a, unit_b):
-    # given
+    # given (the list is the one frozen with the month's scores)
     stationing_set(unit=unit_b, month=MONTH, complete=False, actor=None)
+    assert stationing_incomplete(month=MONTH) == []  # not computed yet
+    assessment_compute(month=MONTH, evaluated_at=EVAL_APRIL)
     # when
     names = stationing_incomplete(month=MONTH)
     # then

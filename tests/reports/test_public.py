@@ -48,8 +48,10 @@ def test_draft_is_not_public(client, directory):
     assert client.get("/bulletins/2024-04/").status_code == 404
     assert client.get("/bulletins/2024-04/pdf/").status_code == 404
     assert client.get("/api/bulletins/2024-04/").status_code == 404
-    # a leader sees the draft through the API
+    # a leader does not see the draft (the editor's page refuses it too); an editor does
     client.force_login(User.objects.create_user(username="boss", password="x", role=Role.LEADER))
+    assert client.get("/api/bulletins/2024-04/").status_code == 404
+    client.force_login(User.objects.create_user(username="ed", password="x", role=Role.EDITOR))
     assert client.get("/api/bulletins/2024-04/").json()["status"] == "draft"
 
 

@@ -7,14 +7,12 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from ..filters import CallFilter
-from ..models import Call, CallKind, Role
-from ..permissions import ACTION_ROLES
+from ..models import Call, CallKind
+from ..permissions import ACTION_ROLES, CALL_READ_ROLES
 from ..services import call_create
 from .base import ApiMixin, RoleRequired
 from .serializers import CallOutputSerializer
 from .tickets import TicketRefField
-
-CALL_READ_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
 
 
 class CallCreateInputSerializer(serializers.Serializer):
