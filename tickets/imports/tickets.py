@@ -39,6 +39,7 @@ from ..services.deadlines import deadlines_for_dispatch, dispatch_deadline_for
 from ..workcalendar import get_calendar
 from .base import Importer, MemoCalendar
 from .bulk import insert_rows
+from .errors import invalid_choice
 
 COLUMNS = {
     "工单编号": True, "登记时间": True, "来源": True, "来源渠道": True, "上级工单编号": False, "办理方式": False,
@@ -156,8 +157,8 @@ class TicketImporter(Importer):
         if source == Source.LOCAL and channel_name:
             channel_id = self.channels.get(channel_name)
             if channel_id is None:
-                allowed = "、".join(self.channels)
-                self.error(row, "来源渠道", f"“{channel_name}”不是本级登记的来源渠道，应为：{allowed}。")
+                self.error(row, "来源渠道", invalid_choice(channel_name, self.channels, noun="来源渠道",
+                                                         kind="本级登记的来源渠道"))
             if not mode and not mode_invalid:
                 self.error(row, "办理方式", "本级登记的工单必须填写办理方式（协调办理或交办处理）。")
         elif source == Source.UPPER:
