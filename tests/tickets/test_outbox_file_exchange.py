@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tickets.exchange.outbox import outbox_deliver, outbox_export, outbox_resend, outbox_sweep
 from tickets.exceptions import InvalidTransition, PermissionDenied
+from tickets.exchange.outbox import outbox_deliver, outbox_export, outbox_resend, outbox_sweep
 from tickets.models import OutboxExport, OutboxMessage, OutboxStatus
 
 pytestmark = pytest.mark.django_db
