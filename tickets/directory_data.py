@@ -1,9 +1,12 @@
-"""The Ruzhou (汝州市) directory: units, the category tree, appeal types, channels, platforms.
+"""The Ruzhou (汝州市) directory: units, the category tree and upper platforms (the national appeal types,
+channels, time-limit rule and calendar come with ``migrate``: reference_data.py).
 
 Every unit named in the April 2024 bulletin is here under the name the bulletin prints; the
 other city units are the departments and enterprises a county centre dispatches to, which
 handle too few tickets to be assessed in most months.
 """
+
+from . import reference_data
 
 # (short name, full name) — 21 乡镇街道: 6 streets, 13 towns, 2 townships, in official order.
 TOWNSHIPS = [
@@ -94,23 +97,8 @@ CITY_UNITS = [
     ("汝州市职业技术学院", "汝州职业技术学院", False),
 ]
 
-# 诉求类型 with the handling limits of domain.md (working days).
-APPEAL_TYPES = [
-    ("consult", "咨询", 3),
-    ("problem", "问题处理", 5),
-    ("complaint", "投诉举报", 10),
-    ("suggestion", "建议", 5),
-    ("other", "其他", 5),
-]
-
-CHANNELS = [
-    ("phone", "电话"),
-    ("wechat", "微信"),
-    ("web", "网站"),
-    ("app", "APP"),
-    ("110", "110转入"),
-    ("other", "其他"),
-]
+# The appeal types and channels are national reference data (loaded by ``migrate``), re-exported here.
+APPEAL_TYPES, CHANNELS = reference_data.APPEAL_TYPES, reference_data.CHANNELS
 
 UPPER_PLATFORMS = [
     ("pds", "平顶山市热线中心"),

@@ -151,7 +151,8 @@ class UpperPlatform(models.Model):
     code = models.CharField("编码", max_length=30, unique=True)
     name = models.CharField("名称", max_length=50, unique=True)
     order = models.PositiveSmallIntegerField("排序", default=0)
-    reply_url = models.URLField("结果回传地址", blank=True)
+    reply_url = models.URLField("结果回传地址", blank=True,
+                                help_text="留空即为文件交换：答复和办结结果不自动回传，在“上报上级平台”页导出文件后上传上级平台。")
     token_digest = models.CharField("接入令牌摘要", max_length=128, blank=True, editable=False)
     active = models.BooleanField("启用", default=True)
 
@@ -161,6 +162,11 @@ class UpperPlatform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def file_exchange(self) -> bool:
+        """No reply address: results wait in the outbox for an exported file (文件交换), never retried."""
+        return not self.reply_url
 
 
 class TimeLimitRule(models.Model):
@@ -750,6 +756,32 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", "待发送"
     SENT = "sent", "已送达"
     FAILED = "failed", "发送失败"
+    # File exchange: a platform without a reply address gets its results as an uploaded file.
+    AWAITING_EXPORT = "awaiting_export", "待导出上报"
+    EXPORTED = "exported", "已导出上报"
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel（XLSX）"
+    CSV = "csv", "CSV"
+
+
+class OutboxExport(models.Model):
+    """One download of a file-exchange platform's waiting results, for upload to that platform: who,
+    when, which format; the results it carried link to it (``OutboxMessage.export``)."""
+
+    platform = models.ForeignKey(UpperPlatform, on_delete=models.PROTECT, related_name="exports")
+    format = models.CharField("格式", max_length=10, choices=ExportFormat.choices)
+    count = models.PositiveIntegerField("条数")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="导出人")
+    created_at = models.DateTimeField("导出时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "上报文件导出记录"
+
+    def __str__(self) -> str:
+        return f"{self.platform_id} {self.created_at:%Y-%m-%d %H:%M} {self.count}"
 
 
 class OutboxMessage(models.Model):
@@ -762,12 +794,14 @@ class OutboxMessage(models.Model):
     kind = models.CharField("类型", max_length=10)
     idempotency_key = models.CharField("幂等键", max_length=64, unique=True)
     payload = models.JSONField("内容", default=dict)
-    status = models.CharField("状态", max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    status = models.CharField("状态", max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     next_attempt_at = models.DateTimeField("下次尝试时间", default=timezone.now)
     last_error = models.TextField("最近错误", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField("送达时间", null=True, blank=True)
+    export = models.ForeignKey(OutboxExport, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="messages", verbose_name="导出记录")
 
     class Meta:
         ordering = ["-created_at", "-id"]

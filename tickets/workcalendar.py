@@ -190,14 +190,18 @@ def get_calendar() -> WorkCalendar:
     return calendar
 
 
-def load_from_chinese_calendar(*, first_year: int = 2004, last_year: int | None = None) -> tuple[int, int]:
+def load_from_chinese_calendar(*, first_year: int = 2004, last_year: int | None = None, apps=None
+                               ) -> tuple[int, int]:
     """Fill the calendar tables from the ``chinese-calendar`` package; returns (years, days).
 
     Existing rows are kept (an administrator's edits win); only missing dates and years are added.
+    ``apps``: a migration's app registry (``migrate`` loads the calendar, see reference_data.py).
     """
     import chinese_calendar
+    from django.apps import apps as global_apps
 
-    from .models import CalendarDay, CalendarYear
+    CalendarDay = (apps or global_apps).get_model("tickets", "CalendarDay")
+    CalendarYear = (apps or global_apps).get_model("tickets", "CalendarYear")
 
     known = sorted({d.year for d in chinese_calendar.holidays})
     last_year = min(last_year or known[-1], known[-1])

@@ -99,10 +99,12 @@ def test_after_the_last_attempt_the_message_fails_and_the_centre_resends_it(
 
 
 def test_the_sweep_delivers_due_pending_messages(upper_ticket_in, upper_platform, deliver_inline):
-    # given: the ticket was replied while the platform had no URL (delivery failed)
+    # given: the ticket was replied while the platform's address refused (delivery failed)
+    upper_platform.reply_url = "http://127.0.0.1:9/refused"
+    upper_platform.save()
     ticket = upper_ticket_in("replied")
     message = OutboxMessage.objects.get(ticket=ticket)
-    assert "未配置结果回传地址" in outbox_deliver(message_id=message.pk, force=True).last_error
+    assert outbox_deliver(message_id=message.pk, force=True).last_error
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     with Upstream() as upstream:
         upper_platform.reply_url = upstream.url
@@ -115,8 +117,10 @@ def test_the_sweep_delivers_due_pending_messages(upper_ticket_in, upper_platform
     assert list(upstream.received) == [message.idempotency_key]
 
 
-def test_outbox_api_lists_pending_and_failed_and_resends(upper_ticket_in, dispatcher, unit_handler):
+def test_outbox_api_lists_pending_and_failed_and_resends(upper_ticket_in, upper_platform, dispatcher, unit_handler):
     # given
+    upper_platform.reply_url = "http://127.0.0.1:9/refused"
+    upper_platform.save()
     ticket = upper_ticket_in("replied")
     message = OutboxMessage.objects.get(ticket=ticket)
     client = APIClient()

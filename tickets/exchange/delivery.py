@@ -64,6 +64,7 @@ class Mailbox:
     task: str
     prefix: str
     related: tuple[str, ...] = ()
+    skip_status: str = SKIPPED  # what a ``Skip`` makes of the row
 
     def setting(self, name: str, default):
         return getattr(settings, f"{self.prefix}_{name}", default)
@@ -104,7 +105,7 @@ class Mailbox:
             try:
                 self.send(row)
             except Skip as exc:
-                row.status, row.last_error = SKIPPED, str(exc)
+                row.status, row.last_error = self.skip_status, str(exc)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 row.last_error = _error_text(exc)
                 if row.attempts >= int(self.setting("MAX_ATTEMPTS", 10)):

@@ -13,6 +13,8 @@ imports_patterns = ([
 
 exchange_patterns = ([
     path("outbox/", views.outbox_page, name="outbox"),
+    path("outbox/export/", views.outbox_export_create, name="outbox-export-create"),
+    path("outbox/exports/<int:export_id>/", views.outbox_export_download, name="outbox-export"),
 ], "exchange")
 
 urlpatterns = [

@@ -1,22 +1,34 @@
-"""The centre's page of results reported to upper platforms: pending and failed, with resend."""
+"""The centre's page of results reported to upper platforms: pending and failed, with resend; for
+platforms without a reply address (file exchange) the waiting results are exported for upload."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from ..exceptions import ApplicationError
-from ..models import OutboxMessage, OutboxStatus
+from ..models import ExportFormat, OutboxExport, OutboxMessage, OutboxStatus, UpperPlatform
 from ..permissions import CENTRE_ROLES, has_role
-from .outbox import outbox_resend
+from .outbox import outbox_export, outbox_export_file, outbox_resend
+
+OPEN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING_EXPORT)
+
+
+def _require_centre(request) -> None:
+    if not has_role(request.user, CENTRE_ROLES):
+        raise PermissionDenied
 
 
 @login_required
 def outbox_page(request):
-    if not has_role(request.user, CENTRE_ROLES):
-        raise PermissionDenied
+    _require_centre(request)
     if request.method == "POST":
         message = OutboxMessage.objects.filter(pk=request.POST.get("message")).first()
         if message is not None:
@@ -28,7 +40,43 @@ def outbox_page(request):
         return redirect("exchange:outbox")
     wanted = request.GET.get("status") or "open"
     qs = OutboxMessage.objects.select_related("ticket", "platform")
-    qs = qs.exclude(status=OutboxStatus.SENT) if wanted == "open" else qs.filter(status=wanted)
+    qs = qs.filter(status__in=OPEN) if wanted == "open" else qs.filter(status=wanted)
     counts = {s: OutboxMessage.objects.filter(status=s).count() for s in OutboxStatus.values}
-    return render(request, "tickets/exchange/outbox.html",
-                  {"rows": qs[:200], "wanted": wanted, "counts": counts, "statuses": OutboxStatus.choices})
+    platforms = UpperPlatform.objects.filter(active=True).annotate(
+        awaiting=Count("outbox", filter=Q(outbox__status=OutboxStatus.AWAITING_EXPORT)))
+    return render(request, "tickets/exchange/outbox.html", {
+        "rows": qs[:200], "wanted": wanted, "counts": counts, "open_count": sum(counts[s] for s in OPEN),
+        "statuses": OutboxStatus.choices, "platforms": platforms, "formats": ExportFormat.choices,
+        "exports": OutboxExport.objects.select_related("platform", "created_by")[:20],
+    })
+
+
+@login_required
+@require_POST
+def outbox_export_create(request):
+    """Export a file-exchange platform's waiting results; the browser then downloads the file."""
+    _require_centre(request)
+    platform = UpperPlatform.objects.filter(pk=request.POST.get("platform") or 0).first() \
+        if (request.POST.get("platform") or "").isdigit() else None
+    if platform is None:
+        messages.error(request, "请选择上级平台。")
+        return redirect("exchange:outbox")
+    try:
+        export = outbox_export(platform=platform, actor=request.user,
+                               format=request.POST.get("format") or ExportFormat.XLSX)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:outbox")
+    return redirect("exchange:outbox-export", export_id=export.pk)
+
+
+@login_required
+def outbox_export_download(request, export_id: int):
+    """The file of a recorded export (rebuilt from the results it carried: identical every time)."""
+    _require_centre(request)
+    export = get_object_or_404(OutboxExport.objects.select_related("platform"), pk=export_id)
+    content, content_type, name = outbox_export_file(export)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"outbox-{export.pk}.{export.format}\"; " \
+                                      f"filename*=UTF-8''{quote(name)}"
+    return response

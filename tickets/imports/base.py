@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from ..workcalendar import local_tz
-from .errors import ImportFailed, RowError
+from .errors import ImportFailed, RowError, invalid_choice
 from .reader import MAX_CELL_CHARS, Table
 
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))?$")
@@ -144,7 +144,6 @@ class Importer:
         if not text:
             return default
         if text not in choices:
-            allowed = "、".join(k for k in choices if k)
-            self.error(row, column, f"“{text}”不是有效值，应为：{allowed}。")
+            self.error(row, column, invalid_choice(text, choices, noun=column))
             return default
         return choices[text]

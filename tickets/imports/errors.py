@@ -34,3 +34,15 @@ class ImportFailed(InvalidInput):
             f"导入失败：共{len(self.errors)}处错误，未写入任何数据。",
             fields={"errors": [str(e) for e in self.errors]},
         )
+
+
+SETUP_HINT = "执行 python manage.py migrate（载入全国通用的诉求类型、来源渠道、时限规则和工作日历），或由管理员在后台添加"
+
+
+def invalid_choice(value: str, allowed, *, noun: str, kind: str = "有效值", hint: str = SETUP_HINT) -> str:
+    """The one message for "not one of the allowed values": it lists them, and when there are none
+    says so and what to do instead of printing an empty list."""
+    names = "、".join(str(a) for a in allowed if a)
+    if names:
+        return f"“{value}”不是{kind}，应为：{names}。"
+    return f"“{value}”不是{kind}：尚未配置任何{noun}，请先{hint}。"

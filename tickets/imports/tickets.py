@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
@@ -35,10 +36,12 @@ from ..models import (
     UpperPlatform,
 )
 from ..privacy import phone_digest, phone_normalise
+from ..services.common import ALLOWED_TRANSITIONS
 from ..services.deadlines import deadlines_for_dispatch, dispatch_deadline_for
 from ..workcalendar import MemoCalendar, get_calendar
 from .base import Importer
 from .bulk import insert_rows
+from .errors import invalid_choice
 
 COLUMNS = {
     "工单编号": True, "登记时间": True, "来源": True, "来源渠道": True, "上级工单编号": False, "办理方式": False,
@@ -63,6 +66,7 @@ ROW_FIELDS = [
 # Caller data never goes into event data (it is append-only and not encrypted).
 CALLER_FIELDS = frozenset({"caller_name", "caller_phone", "caller_phone_digest"})
 CALLER_REDACTED = "[来电人信息不记入事件]"
+_FIELDS = {f.attname: f for f in Ticket._meta.concrete_fields}
 _MAX = {f.attname: f.max_length for f in Ticket._meta.concrete_fields if getattr(f, "max_length", None)}
 
 
@@ -156,8 +160,8 @@ class TicketImporter(Importer):
         if source == Source.LOCAL and channel_name:
             channel_id = self.channels.get(channel_name)
             if channel_id is None:
-                allowed = "、".join(self.channels)
-                self.error(row, "来源渠道", f"“{channel_name}”不是本级登记的来源渠道，应为：{allowed}。")
+                self.error(row, "来源渠道", invalid_choice(channel_name, self.channels, noun="来源渠道",
+                                                         kind="本级登记的来源渠道"))
             if not mode and not mode_invalid:
                 self.error(row, "办理方式", "本级登记的工单必须填写办理方式（协调办理或交办处理）。")
         elif source == Source.UPPER:
@@ -275,12 +279,25 @@ class TicketImporter(Importer):
             if old is None:
                 new.append(record)
                 continue
-            diff = {name: _diff(name, old[name], fields[name]) for name in ROW_FIELDS if old[name] != fields[name]}
-            if diff:
-                changed.append((old["id"], fields))
-                events.append(self.event(old["id"], EventType.IMPORTED, actor_id, now, fields,
-                                         old["status"], fields["status"],
-                                         {"row": record["row"], "file": self.source_name, "changed": diff}))
+            names = [name for name in ROW_FIELDS if old[name] != fields[name]]
+            if not names:
+                continue
+            steps = self.lifecycle_steps(record, old)
+            if steps is None:  # refused: the row error is recorded, nothing will be written
+                continue
+            changed.append((old["id"], {name: fields[name] for name in names}))
+            origin = {"imported": True, "row": record["row"], "file": self.source_name}
+            for type_, from_status, to_status, at in steps:
+                data = dict(origin)
+                if type_ == EventType.CALLBACK:
+                    data.update(result=fields["callback_result"], resolved=fields["callback_resolved"])
+                events.append(self.event(old["id"], type_, actor_id, at, fields, from_status, to_status, data))
+            diff = {name: _diff(name, old[name], fields[name]) for name in names}
+            events.append(self.event(old["id"], EventType.IMPORTED, actor_id, now, fields,
+                                     old["status"], fields["status"],
+                                     {"row": record["row"], "file": self.source_name, "changed": diff}))
+        if self.errors:
+            return {}
         self.progress(0, total, "写入")
         rows = []
         for record in new:
@@ -311,6 +328,45 @@ class TicketImporter(Importer):
         return {"created": len(new), "updated": len(changed), "unchanged": total - len(new) - len(changed),
                 "events": len(events), "new_categories": created["categories"],
                 "new_platforms": created["platforms"]}
+
+    def lifecycle_steps(self, record: dict, old: dict) -> list[tuple] | None:
+        """The transitions that take an existing ticket from its status in the system to the row's:
+        the row's own steps from that status on, or one direct step; each must be allowed by
+        ``ALLOWED_TRANSITIONS`` (the table the services use). A row behind the ticket (an older
+        file), one that would reopen a closed or merged ticket, or one dated before the ticket's
+        last step is refused with a row error (``None``)."""
+        fields, row = record["fields"], record["row"]
+        current, target = Status(old["status"]), Status(fields["status"])
+        if current == target:
+            return []
+        where = f"工单{fields['number']}在系统中"
+        if current in (Status.CLOSED, Status.MERGED):
+            self.error(row, "工单编号", f"{where}已是“{current.label}”，文件中为“{target.label}”："
+                                    "导入不能重开已办结或已并单的工单。")
+            return None
+        if _rank(target) < _rank(current):
+            self.error(row, "工单编号", f"{where}为“{current.label}”，文件中为“{target.label}”：{OLDER_FILE}")
+            return None
+        moves = record["moves"]
+        starts = [i for i, (_, from_status, _, _) in enumerate(moves) if from_status == current]
+        if starts:
+            steps = moves[starts[0]:]
+        else:
+            type_, _, _, at = moves[-1]
+            steps = [(type_, current, target, at)]
+        for _, from_status, to_status, _ in steps:
+            if to_status not in ALLOWED_TRANSITIONS[Status(from_status)]:
+                self.error(row, "工单编号", f"{where}为“{current.label}”，文件中为“{target.label}”："
+                                        f"办理流程不允许从“{Status(from_status).label}”变为“{Status(to_status).label}”。")
+                return None
+        last = max((old[name] for name in ("registered_at", "dispatched_at", "signed_at", "replied_at") if old[name]),
+                   default=None)
+        type_, _, _, at = steps[0]
+        if last and at < last:
+            column = STEP_COLUMNS.get(type_, "登记时间")
+            self.error(row, column, f"{column}{_clock(at)}早于系统中该工单最近一步的时间{_clock(last)}：{OLDER_FILE}")
+            return None
+        return steps
 
     @staticmethod
     def event(ticket_id, type_, actor_id, at, fields, from_status, to_status, data) -> dict:
@@ -369,11 +425,21 @@ class TicketImporter(Importer):
                            f"上级工单编号{fields['upstream_number']}已登记为工单{owner}。")
 
     def update_existing(self, changed: list[tuple[int, dict]], now: datetime) -> None:
-        objects = []
-        for pk, fields in changed:
-            ticket = Ticket(pk=pk, updated_at=now, **{name: fields[name] for name in ROW_FIELDS})
-            objects.append(ticket)
-        Ticket.objects.bulk_update(objects, [*ROW_FIELDS, "updated_at"], batch_size=500)
+        """Write each changed ticket's changed fields: one ``UPDATE … WHERE id = %s`` per ticket, run
+        with ``executemany`` per set of changed columns (``bulk_update``'s CASE over every field cost
+        ~50 ms a row)."""
+        by_columns: dict[tuple[str, ...], list[list]] = {}
+        for pk, values in changed:
+            names = tuple(sorted(values))
+            prepared = [_FIELDS[name].get_db_prep_save(values[name], connection) for name in names]
+            by_columns.setdefault(names, []).append([*prepared, _FIELDS["updated_at"].get_db_prep_save(now, connection),
+                                                     pk])
+        table = connection.ops.quote_name(Ticket._meta.db_table)
+        with connection.cursor() as cursor:
+            for names, params in by_columns.items():
+                columns = [*(_FIELDS[name].column for name in names), "updated_at"]
+                assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)  # noqa: S608
 
     def bump_sequences(self, numbers: list[str]) -> None:
         """Imported numbers in this centre's own format advance the day's counter, so that tickets
@@ -393,6 +459,26 @@ class TicketImporter(Importer):
         for key, value in highest.items():
             if key in current and current[key] < value:
                 TicketSequence.objects.filter(key=key, value__lt=value).update(value=value)
+
+
+# The order in which a ticket's statuses follow each other; an import never moves a ticket to an
+# earlier one. A status not listed (added to the lifecycle later) counts as open, before 已办结.
+STATUS_RANK = {
+    Status.PENDING_DISPATCH: 0, Status.PENDING_SIGN: 1, Status.RETURN_PENDING: 1.5, Status.HANDLING: 2,
+    Status.REPLIED: 3, Status.PENDING_CALLBACK: 4, Status.CLOSED: 5, Status.MERGED: 5,
+}
+OLDER_FILE = "文件早于系统中的记录，导入不能使工单回退。"
+# The file's column that dates each kind of step.
+STEP_COLUMNS = {EventType.DISPATCHED: "派单时间", EventType.SIGNED: "签收时间", EventType.CLOSED: "办结时间",
+                EventType.CALLBACK: "办结时间", EventType.CLOSED_DIRECTLY: "办结时间"}
+
+
+def _rank(status: Status) -> float:
+    return STATUS_RANK.get(status, 4.5)
+
+
+def _clock(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _next_code(queryset, prefix: str, width: int) -> str:

@@ -45,10 +45,14 @@ def unit_name_on(*, unit: Unit, day) -> tuple[str, str]:
 
 @transaction.atomic
 def directory_load_ruzhou() -> dict[str, int]:
-    """Load (or complete) the Ruzhou directory; existing rows are kept, so it is safe to rerun."""
+    """Load (or complete) the Ruzhou directory; existing rows are kept, so it is safe to rerun. The
+    national reference data normally comes with ``migrate``; it is completed here too (a flushed
+    test database), never duplicated."""
     from .. import directory_data as data
-    from ..models import AppealType, AssessmentGroup, Category, Channel, TimeLimitRule, UpperPlatform
+    from ..models import AssessmentGroup, Category, UpperPlatform
+    from ..reference_data import reference_data_load
 
+    reference_data_load(calendar=False)
     created = {"units": 0, "categories": 0}
     for order, (short, full) in enumerate(data.TOWNSHIPS, start=1):
         if not Unit.objects.filter(short_name=short).exists():
@@ -59,10 +63,6 @@ def directory_load_ruzhou() -> dict[str, int]:
             unit_save(unit=Unit(name=full, short_name=short, group=AssessmentGroup.CITY, order=order,
                                 needs_stationing=stationing))
             created["units"] += 1
-    for order, (code, name, days) in enumerate(data.APPEAL_TYPES, start=1):
-        AppealType.objects.get_or_create(code=code, defaults={"name": name, "handling_days": days, "order": order})
-    for order, (code, name) in enumerate(data.CHANNELS, start=1):
-        Channel.objects.get_or_create(code=code, defaults={"name": name, "order": order})
     for order, (code, name) in enumerate(data.UPPER_PLATFORMS, start=1):
         UpperPlatform.objects.get_or_create(code=code, defaults={"name": name, "order": order})
     for order, (code, name, keywords, children) in enumerate(data.CATEGORIES, start=1):
@@ -75,5 +75,4 @@ def directory_load_ruzhou() -> dict[str, int]:
                 defaults={"name": child_name, "parent": parent, "order": child_order, "keywords": child_keywords},
             )
             created["categories"] += made
-    TimeLimitRule.objects.get_or_create(valid_from=date(2000, 1, 1), defaults={"note": "河南省12345热线办理时限"})
     return created

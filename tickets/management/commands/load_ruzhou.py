@@ -5,7 +5,8 @@ from tickets.workcalendar import load_from_chinese_calendar
 
 
 class Command(BaseCommand):
-    help = "载入汝州市目录（乡镇街道、市直单位、问题分类、诉求类型、渠道、上级平台）和2004年以来的工作日历。可重复执行。"
+    help = ("载入汝州市目录（乡镇街道、市直单位、问题分类、上级平台），并补齐2004年以来的工作日历。可重复执行。"
+            "全国通用的诉求类型、来源渠道、时限规则和工作日历由 migrate 载入，其他县市无需执行本命令。")
 
     def handle(self, *args, **options):
         created = directory_load_ruzhou()
