@@ -8,6 +8,8 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
+from tickets.spreadsheets import spreadsheet_row
+
 from .selectors import group_tables
 
 CN_MONTHS = "一二三四五六七八九十"
@@ -29,8 +31,8 @@ def tables_xlsx(*, month) -> bytes:
     wb.remove(wb.active)
     for number, group in enumerate(tables["groups"], start=1):
         ws = wb.create_sheet(title=group["name"])
-        ws.append([f"附件{number}"])
-        ws.append([f"{month_cn(tables['month'])}月份{group['name']}考核表"])
+        ws.append(spreadsheet_row([f"附件{number}"]))
+        ws.append(spreadsheet_row([f"{month_cn(tables['month'])}月份{group['name']}考核表"]))
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=3)
         ws["A2"].font = Font(bold=True, size=14)
         ws["A2"].alignment = center
@@ -40,15 +42,16 @@ def tables_xlsx(*, month) -> bytes:
             cell.alignment = center
             cell.border = border
         for row in group["rows"]:
-            ws.append([row.unit_short_name, row.score.normalize() if row.score % 1 else int(row.score), row.rank])
+            score = row.score.normalize() if row.score % 1 else int(row.score)
+            ws.append(spreadsheet_row([row.unit_short_name, score, row.rank]))
             for cell in ws[ws.max_row]:
                 cell.border = border
                 cell.alignment = center
         ws.append([])
         if group["not_assessed"]:
             names = "、".join(f"{r.unit_short_name}（{r.tickets}件）" for r in group["not_assessed"])
-            ws.append([f"未计入考核：{names}"])
-        ws.append([f"注：工单量小于{min_tickets}件的单位未计入本次考核。"])
+            ws.append(spreadsheet_row([f"未计入考核：{names}"]))
+        ws.append(spreadsheet_row([f"注：工单量小于{min_tickets}件的单位未计入本次考核。"]))
         ws.column_dimensions["A"].width = 30
         ws.column_dimensions["B"].width = 12
         ws.column_dimensions["C"].width = 8

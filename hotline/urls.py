@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -37,8 +36,5 @@ urlpatterns = [
 handler400 = "tickets.apis.errors.bad_request"
 handler404 = "tickets.apis.errors.page_not_found"
 handler500 = "tickets.apis.errors.server_error"
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in any mode: attachments go out only through the permission-checked
+# tickets:attachment view, and import files are deleted once their job has finished.

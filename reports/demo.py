@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tickets import directory_data as dd
+from tickets.spreadsheets import spreadsheet_row
 
 TZ = ZoneInfo("Asia/Shanghai")
 PERIOD = "2024-04"
@@ -355,7 +356,7 @@ def _write(path: Path, headers: list[str], rows: list[list]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows(spreadsheet_row(row) for row in rows)  # as every spreadsheet the product writes
 
 
 def _phone(rng: random.Random) -> str:

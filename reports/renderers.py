@@ -289,20 +289,22 @@ def render_xlsx(data: dict) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from tickets.spreadsheets import spreadsheet_row
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in score_tables(data):
         sheet = workbook.create_sheet(title=table["group"][:31])
-        sheet.append([table["title"]])
+        sheet.append(spreadsheet_row([table["title"]]))
         sheet["A1"].font = Font(bold=True, size=14)
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
         sheet["A1"].alignment = Alignment(horizontal="center")
-        sheet.append(table["headers"])
+        sheet.append(spreadsheet_row(table["headers"]))
         for row in table["rows"]:
             unit, score, rank = row
-            sheet.append([unit, float(score) if "." in score else int(score), int(rank)])
+            sheet.append(spreadsheet_row([unit, float(score) if "." in score else int(score), int(rank)]))
         for x in table["not_assessed"]:
-            sheet.append([x["unit"], "未计入考核", None, f"{x['tickets']}件"])
+            sheet.append(spreadsheet_row([x["unit"], "未计入考核", None, f"{x['tickets']}件"]))
         sheet.column_dimensions["A"].width = 30
         sheet.column_dimensions["B"].width = 12
         sheet.column_dimensions["C"].width = 8

@@ -6,6 +6,9 @@ Writes go through ``tickets.services``; models hold data, constraints and small 
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePath
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +17,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .fields import EncryptedCharField
+
+
+def _random_file_name(folder: str, filename: str) -> str:
+    """A stored file's path says nothing about it: a random name, only the (checked) extension kept.
+    Files are served only by permission-checked views, never by URL (docs/operations.md)."""
+    ext = PurePath(filename or "").suffix.lower()
+    ext = ext if ext[1:].isascii() and ext[1:].isalnum() and len(ext) <= 6 else ""
+    return f"{folder}/{uuid.uuid4().hex}{ext}"
+
+
+def attachment_upload_to(instance, filename: str) -> str:
+    return _random_file_name("attachments", filename)
+
+
+def import_upload_to(instance, filename: str) -> str:
+    return _random_file_name("imports", filename)
 
 # --------------------------------------------------------------------------------------------
 # Directory
@@ -692,7 +711,7 @@ class Attachment(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
     event = models.ForeignKey(TicketEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    file = models.FileField("文件", upload_to="attachments/%Y/%m/")
+    file = models.FileField("文件", upload_to=attachment_upload_to)
     original_name = models.CharField("文件名", max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField("大小（字节）")
@@ -733,11 +752,14 @@ class ImportJob(models.Model):
 
     kind = models.CharField("导入类型", max_length=12, choices=ImportKind.choices)
     status = models.CharField("状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
-    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    # Emptied (and the file deleted) once the job has finished: it holds callers' numbers in clear.
+    file = models.FileField("文件", upload_to=import_upload_to, blank=True)
     original_name = models.CharField("文件名", max_length=200)
     total = models.PositiveIntegerField("总行数", default=0)
     processed = models.PositiveIntegerField("已处理", default=0)
-    errors = models.JSONField("错误", default=list, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)  # the first HOTLINE_IMPORT_MAX_STORED_ERRORS
+    error_count = models.PositiveIntegerField("错误总数", default=0)
+    error_code = models.CharField("错误代码", max_length=40, blank=True)
     summary = models.JSONField("结果", default=dict, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

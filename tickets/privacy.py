@@ -101,6 +101,15 @@ def caller_view(*, user, ticket, allow_full: bool = True) -> CallerView:
     return CallerView(mask_name(ticket.caller_name), mask_phone(ticket.caller_phone), "masked")
 
 
+def masked_caller(*, user, ticket) -> CallerView:
+    """Lists and default exports never show full caller data: what would be full is masked (and so
+    never logged)."""
+    view = caller_view(user=user, ticket=ticket, allow_full=False)
+    if view.level == "full":
+        return CallerView(mask_name(view.name), mask_phone(view.phone), "masked")
+    return view
+
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -54,7 +55,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
-from .permissions import CENTRE_READ_ROLES, REGISTER_ROLES, has_role
+from .permissions import CENTRE_READ_ROLES, FULL_CALLER_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
 from .search import ticket_search
 from .selectors import (
@@ -558,12 +559,12 @@ SORT_LABELS = {"registered": "登记时间（新→旧）", "registered_asc": "�
 
 
 def _export_url() -> str:
-    """The data-exchange engineer's XLSX export, when it is installed."""
+    """The data-exchange engineer's XLSX export page, when it is installed."""
     try:
-        resolve("/api/tickets/export.xlsx")
+        resolve("/tickets/export.xlsx")
     except Resolver404:
         return ""
-    return "/api/tickets/export.xlsx"
+    return "/tickets/export.xlsx"
 
 
 @login_required
@@ -605,5 +606,6 @@ def ticket_list(request):
         "sorts": SORT_LABELS,
         "querystring": params.urlencode(),
         "export_url": f"{export}?{urlencode([(k, v) for k, v in params.items() if k != 'sort'])}" if export else "",
+        "export_full_max": settings.HOTLINE_EXPORT_FULL_MAX_ROWS if has_role(user, FULL_CALLER_ROLES) else 0,
     }
     return render(request, "tickets/list.html", context)

@@ -385,6 +385,15 @@ HOTLINE_BULLETIN_START = env("HOTLINE_BULLETIN_START", default="2024-04:280")
 HOTLINE_BULLETIN_PUBLISH_DAY = env.int("HOTLINE_BULLETIN_PUBLISH_DAY", default=10)
 # Attachments (replies, photos): jpg/png/pdf/docx/xlsx, checked by extension and content.
 HOTLINE_ATTACHMENT_MAX_BYTES = env.int("HOTLINE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Imports (page, API and commands): caps checked while the file is streamed, before anything is kept
+# in memory; over a cap the file is refused with a stable code. XLSX: the file size counts its
+# uncompressed sheet and shared strings too. Only the first N row errors are stored (and a count).
+HOTLINE_IMPORT_MAX_ROWS = env.int("HOTLINE_IMPORT_MAX_ROWS", default=100_000)
+HOTLINE_IMPORT_MAX_CELL_BYTES = env.int("HOTLINE_IMPORT_MAX_CELL_BYTES", default=1024 * 1024)
+HOTLINE_IMPORT_MAX_FILE_BYTES = env.int("HOTLINE_IMPORT_MAX_FILE_BYTES", default=50 * 1024 * 1024)
+HOTLINE_IMPORT_MAX_STORED_ERRORS = env.int("HOTLINE_IMPORT_MAX_STORED_ERRORS", default=200)
+# Ticket exports are masked; a full (unmasked) export needs a reason and holds at most this many tickets.
+HOTLINE_EXPORT_FULL_MAX_ROWS = env.int("HOTLINE_EXPORT_FULL_MAX_ROWS", default=5000)
 
 # --- Logging: no caller data ever; the filter scrubs phone numbers from every record. --------
 LOGGING = {

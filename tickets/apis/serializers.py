@@ -33,7 +33,7 @@ from ..models import (
     UpperPlatform,
     Urge,
 )
-from ..privacy import CallerView, caller_view, mask_name, mask_phone
+from ..privacy import CallerView, mask_phone, masked_caller
 from ..services.deadlines import ticket_light, time_limit_rule_for
 from ..workcalendar import get_calendar, local_tz
 
@@ -183,14 +183,6 @@ class ListContext:
 
     def light(self, ticket: Ticket) -> str:
         return ticket_light(ticket, now=self.now, calendar=self.calendar, rule=self.rule)
-
-
-def masked_caller(*, user, ticket: Ticket) -> CallerView:
-    """Lists never show full caller data: what would be full is masked (and so never logged)."""
-    view = caller_view(user=user, ticket=ticket, allow_full=False)
-    if view.level == "full":
-        return CallerView(mask_name(view.name), mask_phone(view.phone), "masked")
-    return view
 
 
 class TicketListOutputSerializer(serializers.ModelSerializer):

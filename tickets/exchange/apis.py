@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import django_filters.rest_framework as filters
-from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -12,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..apis.base import ApiMixin, RoleRequired
+from ..apis.base import ApiMixin, RoleRequired, client_ip
 from ..apis.serializers import (
     MAX_ID,
     BoundedDateTimeField,
@@ -31,9 +29,8 @@ from ..models import (
     Unit,
 )
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
-from ..privacy import query_redact
 from ..selectors import ticket_queryset_for_user
-from .export import tickets_export_xlsx
+from .export import REASON_MAX, XLSX, export_detail, tickets_export_xlsx, xlsx_response
 from .notifications import notification_resend
 from .outbox import outbox_resend
 from .platforms import platform_authenticate, platform_ticket_receive
@@ -181,30 +178,32 @@ class NotificationResendApi(ApiMixin, APIView):
         return Response(NotificationOutputSerializer(notification).data)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 class TicketExportApi(generics.GenericAPIView):
+    """``GET /api/tickets/export.xlsx`` with the ticket list's filters: caller data masked; with
+    ``full=true&reason=…`` (roles that may see full caller data) names and numbers in full, at most
+    ``HOTLINE_EXPORT_FULL_MAX_ROWS`` tickets, each logged with the reason."""
+
     filterset_class = TicketFilter
+
+    class InputSerializer(serializers.Serializer):
+        full = serializers.BooleanField(default=False, help_text="完整导出（含来电人姓名和号码；须填理由，逐件留痕）")
+        reason = serializers.CharField(default="", allow_blank=True, max_length=REASON_MAX, help_text="完整导出的理由")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         return ticket_queryset_for_user(user=self.request.user)
 
-    """``GET /api/tickets/export.xlsx`` with the ticket list's filters."""
-
-    @extend_schema(operation_id="tickets_export", summary="导出工单（Excel，筛选条件同工单列表）",
-                   filters=True, responses={(200, XLSX): OpenApiTypes.BINARY})
+    @extend_schema(operation_id="tickets_export", summary="导出工单（Excel，筛选条件同工单列表；默认脱敏）",
+                   filters=True, parameters=[InputSerializer], responses={(200, XLSX): OpenApiTypes.BINARY})
     def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         filterset = TicketFilter(request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise InvalidInput("筛选条件有误。", fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
-        data, _count = tickets_export_xlsx(queryset=filterset.qs, user=request.user,
-                                           detail=query_redact(request.META.get("QUERY_STRING", ""))[:200],
-                                           ip_address=request.META.get("REMOTE_ADDR"))
-        response = HttpResponse(
-            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        name = f"tickets-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        handle, _count = tickets_export_xlsx(
+            queryset=filterset.qs, user=request.user, full=params.validated_data["full"],
+            reason=params.validated_data["reason"], detail=export_detail(request.query_params),
+            ip_address=client_ip(request))
+        return xlsx_response(handle)

@@ -29,4 +29,5 @@ urlpatterns = [
     path("api/notifications/<int:notification_id>/resend/", apis.NotificationResendApi.as_view(),
          name="notification-resend"),
     path("api/tickets/export.xlsx", apis.TicketExportApi.as_view(), name="ticket-export"),
+    path("tickets/export.xlsx", views.ticket_export_page, name="ticket-export-page"),
 ]

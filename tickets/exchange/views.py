@@ -1,5 +1,6 @@
 """The centre's page of results reported to upper platforms: pending and failed, with resend; for
-platforms without a reply address (file exchange) the waiting results are exported for upload."""
+platforms without a reply address (file exchange) the waiting results are exported for upload. And the
+ticket list's export."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ..exceptions import ApplicationError
+from ..filters import TicketFilter
 from ..models import ExportFormat, OutboxExport, OutboxMessage, OutboxStatus, UpperPlatform
 from ..permissions import CENTRE_ROLES, has_role
+from ..selectors import ticket_queryset_for_user
+from .export import export_detail, tickets_export_xlsx, xlsx_response
 from .outbox import outbox_export, outbox_export_file, outbox_resend
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING_EXPORT)
@@ -80,3 +85,26 @@ def outbox_export_download(request, export_id: int):
     response["Content-Disposition"] = f"attachment; filename=\"outbox-{export.pk}.{export.format}\"; " \
                                       f"filename*=UTF-8''{quote(name)}"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_export_page(request):
+    """The ticket list's export: GET masked; POST with a ``reason`` the full export (same rules as
+    the API, ``tickets_export_xlsx``). A refusal goes back to the list with the reason."""
+    from ..views import client_ip
+
+    back = f"{reverse('tickets:list')}?{request.GET.urlencode()}"
+    full = request.method == "POST"
+    try:
+        filterset = TicketFilter(request.GET, queryset=ticket_queryset_for_user(user=request.user), request=request)
+        if not filterset.is_valid():
+            messages.error(request, "筛选条件有误，未导出。")
+            return redirect(back)
+        handle, _count = tickets_export_xlsx(
+            queryset=filterset.qs, user=request.user, full=full, reason=request.POST.get("reason", "") if full else "",
+            detail=export_detail(request.GET), ip_address=client_ip(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    return xlsx_response(handle)

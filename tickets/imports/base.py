@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from ..workcalendar import local_tz
-from .errors import ImportFailed, RowError, invalid_choice
+from .errors import ImportFailed, RowError, RowErrors, invalid_choice
 from .reader import MAX_CELL_CHARS, Table
 
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))?$")
@@ -35,7 +35,7 @@ class Importer:
         self.actor = actor
         self.progress = progress or _no_progress
         self.source_name = source_name
-        self.errors: list[RowError] = []
+        self.errors = RowErrors()  # every error counted, the first HOTLINE_IMPORT_MAX_STORED_ERRORS kept
         self.tz = local_tz()
 
     # -- the run --------------------------------------------------------------------------

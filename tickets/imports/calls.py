@@ -59,7 +59,7 @@ class CallImporter(Importer):
                 self.error(row, "来电时间", f"与第{keys[key]}行是同一通来电（时间、主叫号码、坐席工号相同）。")
                 continue
             keys[key] = row
-            if any(e.row == row for e in self.errors[before:]):
+            if self.errors.since(row, before):
                 continue
             records.append({
                 "called_at": called_at, "caller_phone": phone, "caller_phone_digest": digest, "agent_no": agent,

@@ -1,10 +1,17 @@
-"""Row errors and the exception that carries all of them."""
+"""Row errors and the exception that carries them (the first ``HOTLINE_IMPORT_MAX_STORED_ERRORS``
+and how many there were in all)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
+
 from ..exceptions import InvalidInput
+
+
+def max_stored_errors() -> int:
+    return max(1, int(settings.HOTLINE_IMPORT_MAX_STORED_ERRORS))
 
 
 @dataclass(frozen=True)
@@ -23,15 +30,48 @@ class RowError:
         return f"{where}「{self.column}」：{self.reason}" if self.column else f"{where}：{self.reason}"
 
 
+class RowErrors:
+    """The row errors of one import: every one counted (``len``), only the first ``keep`` kept, so
+    20,000 junk rows cost a counter, not 140,000 stored messages. ``since(row, mark)``: whether
+    ``row`` had an error after ``len()`` was ``mark``."""
+
+    def __init__(self, keep: int | None = None):
+        self.keep = keep if keep is not None else max_stored_errors()
+        self.kept: list[RowError] = []
+        self.count = 0
+        self._last_by_row: dict[int, int] = {}
+
+    def append(self, error: RowError) -> None:
+        self._last_by_row[error.row] = self.count
+        self.count += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(error)
+
+    def since(self, row: int, mark: int) -> bool:
+        return self._last_by_row.get(row, -1) >= mark
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(self.kept)
+
+
 class ImportFailed(InvalidInput):
-    """Nothing was written; ``errors`` lists every bad row."""
+    """Nothing was written; ``errors`` lists the first bad cells (at most the stored-errors cap),
+    ``count`` how many there were."""
 
     code = "import_invalid"
 
-    def __init__(self, errors: list[RowError]):
-        self.errors = sorted(errors, key=lambda e: e.row)  # stable: columns stay in check order
+    def __init__(self, errors, *, code: str | None = None, message: str | None = None):
+        count = len(errors)
+        keep = max_stored_errors()
+        self.errors = sorted(errors, key=lambda e: e.row)[:keep]  # stable: columns stay in check order
+        self.count = count
+        more = f"（只列出前{len(self.errors)}处）" if count > len(self.errors) else ""
         super().__init__(
-            f"导入失败：共{len(self.errors)}处错误，未写入任何数据。",
+            message or f"导入失败：共{count}处错误{more}，未写入任何数据。",
+            code=code,
             fields={"errors": [str(e) for e in self.errors]},
         )
 

@@ -74,7 +74,9 @@ class ImportJobOutputSerializer(serializers.Serializer):
     processed = serializers.IntegerField()
     total = serializers.IntegerField()
     phase = serializers.CharField(allow_blank=True)
-    errors = serializers.ListField(child=serializers.JSONField())
+    errors = serializers.ListField(child=serializers.JSONField(), help_text="前 HOTLINE_IMPORT_MAX_STORED_ERRORS 处错误")
+    error_count = serializers.IntegerField(help_text="错误总数")
+    error_code = serializers.CharField(allow_blank=True, help_text="失败时的错误代码，如 import_too_many_rows")
     summary = serializers.DictField()
 
 

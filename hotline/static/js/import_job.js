@@ -23,8 +23,10 @@
         return "<tr><td>" + (e.row ? "第" + e.row + "行" : "文件") + "</td><td>" + text(e.column) +
           "</td><td>" + text(e.reason) + "</td></tr>";
       }).join("");
-      field("errors").innerHTML = '<p class="error">导入失败，未写入任何数据。请改正以下 ' + state.errors.length +
-        ' 处错误后重新导入：</p><table class="table"><thead><tr><th>行</th><th>列</th><th>原因</th></tr></thead><tbody>' +
+      var total = state.error_count || state.errors.length;
+      var shown = total > state.errors.length ? "，以下只列出前 " + state.errors.length + " 处" : "";
+      field("errors").innerHTML = '<p class="error">导入失败，未写入任何数据。共 ' + total + " 处错误" + shown +
+        '，请改正后重新导入：</p><table class="table"><thead><tr><th>行</th><th>列</th><th>原因</th></tr></thead><tbody>' +
         rows + "</tbody></table>";
     }
     return state.status === "pending" || state.status === "running";
