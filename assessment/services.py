@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from tickets.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from tickets.inputs import YEAR_MESSAGE, year_in_range
 from tickets.models import AssessmentGroup, HandlingMode, Source, Status, Ticket, Unit, UnitName, User
 from tickets.permissions import ASSESS_ROLES, has_role
 
@@ -45,9 +46,12 @@ def month_first(value: date | datetime | str) -> date:
     if isinstance(value, str):
         try:
             year, month = value.strip().split("-")[:2]
-            return date(int(year), int(month), 1)
+            parsed = date(int(year), int(month), 1)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"月份格式应为 YYYY-MM：{value}", fields={"month": ["格式应为 YYYY-MM。"]}) from exc
+        if not year_in_range(parsed.year):
+            raise InvalidInput(YEAR_MESSAGE, fields={"month": [YEAR_MESSAGE]})
+        return parsed
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value.replace(day=1)

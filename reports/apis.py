@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tickets.apis.serializers import BoundedDateField
 from tickets.exceptions import InvalidInput, NotFound
 from tickets.models import Role
 
@@ -45,7 +46,7 @@ class BulletinDetailApi(APIView):
 
     class UpdateSerializer(serializers.Serializer):
         sections = serializers.DictField(required=False)
-        date = serializers.DateField(required=False)
+        date = BoundedDateField(required=False)
 
     @extend_schema(operation_id="bulletins_retrieve", summary="简报（已发布的公开；草稿仅中心角色可见）",
                    parameters=[PERIOD_PARAM], responses=BULLETIN)

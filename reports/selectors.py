@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Q
 
+from tickets.inputs import YEAR_MESSAGE, year_in_range
 from tickets.models import (
     AppealType,
     Call,
@@ -30,7 +31,7 @@ from tickets.models import (
 from .models import Bulletin, BulletinStatus
 
 CHINESE_MONTHS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 # --------------------------------------------------------------------------------------------
@@ -40,9 +41,11 @@ PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def period_parse(period: str) -> dt.date:
     """``"2024-04"`` → ``date(2024, 4, 1)``; raises ValueError on anything else."""
-    match = PERIOD_RE.match(period or "")
+    match = PERIOD_RE.fullmatch(period or "")
     if not match:
         raise ValueError(f"期间格式应为 YYYY-MM：{period!r}")
+    if not year_in_range(int(match.group(1))):
+        raise ValueError(YEAR_MESSAGE)
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 

@@ -281,9 +281,9 @@ def call_log(request):
         return redirect("tickets:call-new")
     data = form.cleaned_data
     ticket = None
-    if data.get("ticket"):
-        ticket = ticket_get_for_user(user=user, ticket_id=data["ticket"])
     try:
+        if data.get("ticket"):
+            ticket = ticket_get_for_user(user=user, ticket_id=data["ticket"])
         call = services.call_create(actor=user, caller_phone=data["caller_phone"], kind=data["kind"],
                                     ticket=ticket, note=data["note"], duration_seconds=data.get("duration_seconds"))
     except ApplicationError as exc:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from ..exceptions import ApplicationError
+from ..inputs import parse_id
 from ..models import OutboxMessage, OutboxStatus
 from ..permissions import CENTRE_ROLES, has_role
 from .outbox import outbox_resend
@@ -18,8 +19,11 @@ def outbox_page(request):
     if not has_role(request.user, CENTRE_ROLES):
         raise PermissionDenied
     if request.method == "POST":
-        message = OutboxMessage.objects.filter(pk=request.POST.get("message")).first()
-        if message is not None:
+        message_id = parse_id(request.POST.get("message"))
+        message = OutboxMessage.objects.filter(pk=message_id).first() if message_id else None
+        if message is None:
+            messages.error(request, "没有这条回传记录。")
+        else:
             try:
                 outbox_resend(message=message, actor=request.user)
                 messages.success(request, f"已重新发送工单{message.ticket.number}的结果。")
