@@ -55,6 +55,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
+from .net import client_ip
 from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
 from .selectors import (
@@ -84,10 +85,6 @@ ROLE_QUEUES = {
     Role.EDITOR: [],
 }
 PAGE_SIZE = 20
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def with_lights(tickets, *, now: datetime | None = None) -> list[Ticket]:

@@ -30,6 +30,7 @@ from ..models import (
     Ticket,
     Unit,
 )
+from ..net import client_ip
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
 from ..privacy import query_redact
 from ..selectors import ticket_queryset_for_user
@@ -202,7 +203,7 @@ class TicketExportApi(generics.GenericAPIView):
             raise InvalidInput("筛选条件有误。", fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         data, _count = tickets_export_xlsx(queryset=filterset.qs, user=request.user,
                                            detail=query_redact(request.META.get("QUERY_STRING", ""))[:200],
-                                           ip_address=request.META.get("REMOTE_ADDR"))
+                                           ip_address=client_ip(request))
         response = HttpResponse(
             data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         name = f"tickets-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx"
