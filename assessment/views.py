@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_POST
 from tickets.exceptions import ApplicationError, NotFound
 from tickets.exceptions import PermissionDenied as AppPermissionDenied
 from tickets.forms import form_add_service_error
+from tickets.inputs import parse_ids
 from tickets.models import Role, Unit
 from tickets.permissions import ASSESS_ROLES, has_role
 
@@ -270,8 +272,11 @@ def stationing(request):
     can_assess = _can_assess(request.user)
     if request.method == "POST":
         _require_assess(request.user)
-        units = {u.pk: u for u in Unit.objects.filter(pk__in=request.POST.getlist("unit"))}
-        complete = {int(x) for x in request.POST.getlist("complete") if x.isdigit()}
+        unit_ids, complete = parse_ids(request.POST.getlist("unit")), parse_ids(request.POST.getlist("complete"))
+        if unit_ids is None or complete is None:
+            raise BadRequest("派驻情况未保存：输入的单位编号有误。")
+        units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids)}
+        complete = set(complete)
         reason = request.POST.get("reason", "").strip()
         with transaction.atomic():
             for unit in units.values():

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tickets import views as ticket_views
-from tickets.ratelimit import public_ratelimit
+from tickets.ratelimit import login_throttle, public_ratelimit
 
 admin.site.site_header = "12345热线工单系统 管理后台"
 admin.site.site_title = "12345热线管理后台"
@@ -13,10 +13,11 @@ admin.site.index_title = "目录、日历与时限规则"
 urlpatterns = [
     path("", ticket_views.home, name="home"),
     # Pages that answer without a login are rate-limited per client IP (tickets/ratelimit.py).
-    path("accounts/login/", public_ratelimit(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
-         name="login"),
+    # Their POSTs also share the login budgets (per client, per username) of POST /api/auth/token/.
+    path("accounts/login/", public_ratelimit(login_throttle(
+        auth_views.LoginView.as_view(redirect_authenticated_user=True))), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/login/", public_ratelimit(admin.site.login)),  # before admin.site.urls, which also has it
+    path("admin/login/", public_ratelimit(login_throttle(admin.site.login))),  # before admin.site.urls, which also has it
     path("admin/", admin.site.urls),
     path("api/schema/", public_ratelimit(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (the CSP forbids inline scripts).

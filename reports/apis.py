@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tickets.apis.serializers import BoundedDateField
 from tickets.exceptions import InvalidInput, NotFound
 from tickets.permissions import BULLETIN_DRAFT_ROLES, has_role
 
@@ -43,7 +44,7 @@ class BulletinDetailApi(APIView):
 
     class UpdateSerializer(serializers.Serializer):
         sections = serializers.DictField(required=False)
-        date = serializers.DateField(required=False)
+        date = BoundedDateField(required=False)
 
     @extend_schema(operation_id="bulletins_retrieve", summary="简报（已发布的公开；草稿仅编辑、考核员和管理员可见）",
                    parameters=[PERIOD_PARAM], responses=BULLETIN)

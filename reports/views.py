@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from assessment.selectors import change_records
-from tickets.exceptions import ApplicationError
+from tickets.exceptions import ApplicationError, InvalidInput
+from tickets.forms import BoundedDateField
+from tickets.inputs import parse_id
 from tickets.permissions import BULLETIN_DRAFT_ROLES, has_role
 from tickets.ratelimit import public_ratelimit
 
@@ -141,16 +144,19 @@ def bulletin_edit(request, period: str):
                 ):
                     if title.strip():
                         extra.append({"title": title, "text": text})
-                issue_date = request.POST.get("issue_date") or None
+                try:
+                    issue_date = BoundedDateField(required=False).clean(request.POST.get("issue_date"))
+                except forms.ValidationError as exc:
+                    raise InvalidInput(f"印发日期有误：{exc.messages[0]}") from exc
                 services.bulletin_update(
                     bulletin=bulletin, actor=request.user,
                     sections={**{k: request.POST.get(k, "") for k in services.SECTION_KEYS}, "extra": extra},
-                    issue_date=dt.date.fromisoformat(issue_date) if issue_date else None,
+                    issue_date=issue_date,
                 )
                 messages.success(request, "已保存。")
             elif action == "add_case":
                 cases = {c["id"]: c for c in selectors.typical_case_candidates(month=month, limit=50)}
-                chosen = [cases[int(i)] for i in request.POST.getlist("case") if i.isdigit() and int(i) in cases]
+                chosen = [cases[i] for i in map(parse_id, request.POST.getlist("case")) if i in cases]
                 text = "\n".join(
                     f"{c['unit']}在处理“{c['title']}”问题时，{c['reply']}" for c in chosen
                 )

@@ -349,7 +349,8 @@ def test_logged_in_staff_are_not_limited(client, operator, published, fresh_limi
 
 @pytest.mark.django_db
 def test_rate_limit_reads_the_proxy_header_when_configured(client, published, fresh_limits):
-    # given the proxy's client-address header is configured: every request comes from the proxy
+    # given one trusted proxy and its client-address header: every request comes from the proxy
+    fresh_limits.HOTLINE_TRUSTED_PROXIES = 1
     fresh_limits.HOTLINE_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     for _ in range(3):
         assert client.get("/bulletins/", HTTP_X_REAL_IP="203.0.113.9").status_code == 200
@@ -361,11 +362,12 @@ def test_rate_limit_reads_the_proxy_header_when_configured(client, published, fr
 @pytest.mark.django_db
 def test_requests_without_a_usable_address_share_one_budget(client, published, fresh_limits):
     # a unix socket gives no REMOTE_ADDR, a bad proxy header no address: limited together, never a 500
+    fresh_limits.HOTLINE_TRUSTED_PROXIES = 1
     fresh_limits.HOTLINE_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     answers = [client.get("/bulletins/", HTTP_X_REAL_IP=value).status_code
                for value in ("", "not-an-address", "999.1.1.1", "")]
     assert answers == [200, 200, 200, 429]
-    fresh_limits.HOTLINE_CLIENT_IP_HEADER = ""
+    fresh_limits.HOTLINE_TRUSTED_PROXIES = 0
     assert client.get("/bulletins/", REMOTE_ADDR="").status_code == 429
 
 

@@ -47,6 +47,13 @@ class InvalidInput(ApplicationError):
     default_message = "输入有误。"
 
 
+class MalformedRequest(ApplicationError):
+    """A body that cannot be parsed (``tickets.apis.parsers``), with the same code as DRF's ParseError."""
+
+    code = "parse_error"
+    default_message = "请求内容无法解析。"
+
+
 class InvalidTransition(ApplicationError):
     code = "invalid_transition"
     status_code = status.HTTP_409_CONFLICT

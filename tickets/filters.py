@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
 import django_filters as filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from .apis.serializers import datetime_in_range
 from .exceptions import InvalidInput, PermissionDenied
+from .inputs import YEAR_MESSAGE, datetime_in_range
 from .models import (
     AppealType,
     AssessmentGroup,
@@ -32,15 +30,13 @@ from .selectors import due_soon_q, overdue_q
 
 
 class BoundedIsoDateTimeField(filters.fields.IsoDateTimeField):
-    """An ISO 8601 date-time between 1970 and 2100: beyond, converting it to the database's time zone
-    overflows (``?called_after=0001-01-01T00:00:00Z`` was a 500)."""
+    """An ISO 8601 date-time within the product's years (``tickets.inputs``): beyond, converting it to
+    the database's time zone overflows (``?called_after=0001-01-01T00:00:00Z`` was a 500)."""
 
     def clean(self, value):
         result = super().clean(value)
-        if result is not None:
-            aware = result if timezone.is_aware(result) else timezone.make_aware(result, datetime.UTC)
-            if not datetime_in_range(aware):
-                raise ValidationError("时间应在1970年至2099年之间。", code="out_of_range")
+        if result is not None and not datetime_in_range(result):
+            raise ValidationError(YEAR_MESSAGE, code="out_of_range")
         return result
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from .exceptions import ApplicationError
+from .inputs import MAX_ID, YEAR_MESSAGE, date_in_range
 from .models import (
     AppealType,
     AssessmentGroup,
@@ -24,6 +25,32 @@ from .privacy import phone_normalise
 from .services.registration import idempotency_key_check
 
 REQUIRED = {"required": "此项为必填项。"}
+
+
+class BoundedDateField(forms.DateField):
+    """A date within the product's years (``tickets.inputs``; the API's date-times use the same bound
+    and message)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs["error_messages"] = {"invalid": "请输入有效的日期。", **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not date_in_range(value):
+            raise forms.ValidationError(YEAR_MESSAGE, code="out_of_range")
+
+
+class IdField(forms.IntegerField):
+    """A database id: a positive integer that fits PostgreSQL's bigint (``tickets.inputs.MAX_ID``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs["error_messages"] = {"invalid": "编号应为数字。", "min_value": "编号不存在。", "max_value": "编号不存在。",
+                                    **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
 
 
 class CodeChoiceField(forms.ModelChoiceField):
@@ -99,7 +126,7 @@ class CallLogForm(forms.Form):
     caller_phone = forms.CharField(label="来电号码", max_length=20, required=False)
     kind = forms.ChoiceField(label="来电类型", error_messages=REQUIRED, choices=[
         (k, label) for k, label in CallKind.choices if k != CallKind.NEW])
-    ticket = forms.IntegerField(label="关联工单", required=False, widget=forms.HiddenInput)
+    ticket = IdField(label="关联工单", required=False, widget=forms.HiddenInput)
     note = forms.CharField(label="备注", max_length=500, required=False)
     duration_seconds = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
@@ -154,9 +181,7 @@ class DecideForm(forms.Form):
 
 
 class ExtensionRequestForm(forms.Form):
-    requested_deadline = forms.DateField(label="申请延至（日期）", widget=forms.DateInput(attrs={"type": "date"}),
-                                         error_messages={"required": "请选择申请延至的日期。",
-                                                         "invalid": "请输入有效的日期。"})
+    requested_deadline = BoundedDateField(label="申请延至（日期）", error_messages={"required": "请选择申请延至的日期。"})
     reason = _text("延期理由")
 
     def clean_requested_deadline(self):
@@ -239,8 +264,7 @@ class NoteForm(forms.Form):
 
 class SuperviseForm(forms.Form):
     reason = _text("督办事由")
-    deadline = forms.DateField(label="督办时限", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                               error_messages={"invalid": "请输入有效的日期。"})
+    deadline = BoundedDateField(label="督办时限", required=False)
 
 
 class MergeForm(forms.Form):
@@ -266,8 +290,8 @@ class TicketFilterForm(forms.Form):
                                       label="问题分类", required=False, empty_label="全部分类")
     township = forms.ModelChoiceField(Unit.objects.filter(group=AssessmentGroup.TOWNSHIP), label="所属乡镇",
                                       required=False, empty_label="全部乡镇")
-    date_from = forms.DateField(label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label="登记日期从", required=False)
+    date_to = BoundedDateField(label="至", required=False)
     overdue = forms.BooleanField(label="仅超期", required=False)
 
 

@@ -12,10 +12,11 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from .inputs import YEAR_MESSAGE, YEAR_MIN, year_in_range
 from .workcalendar import local_tz
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-EARLIEST_YEAR = 2000  # the month picker refuses anything earlier (no hotline data before)
+EARLIEST_YEAR = YEAR_MIN  # the month picker refuses anything earlier (no hotline data before)
 
 
 def month_first(value: date | datetime | str) -> date:
@@ -25,9 +26,12 @@ def month_first(value: date | datetime | str) -> date:
 
         try:
             year, month = value.strip().split("-")[:2]
-            return date(int(year), int(month), 1)
+            parsed = date(int(year), int(month), 1)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"月份格式应为 YYYY-MM：{value}", fields={"month": ["格式应为 YYYY-MM。"]}) from exc
+        if not year_in_range(parsed.year):
+            raise InvalidInput(YEAR_MESSAGE, fields={"month": [YEAR_MESSAGE]})
+        return parsed
     if isinstance(value, datetime):
         value = value.astimezone(local_tz()).date() if timezone.is_aware(value) else value.date()
     return value.replace(day=1)
@@ -59,6 +63,8 @@ def period_parse(period: str) -> date:
     match = PERIOD_RE.match(period or "")
     if not match:
         raise ValueError(f"期间格式应为 YYYY-MM：{period!r}")
+    if not year_in_range(int(match.group(1))):
+        raise ValueError(YEAR_MESSAGE)
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

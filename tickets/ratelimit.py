@@ -2,7 +2,7 @@
 
 The public bulletin pages and their downloads, the login pages and the API documentation answer
 visitors who have no account. Each client IP has one budget for all of them
-(``HOTLINE_PUBLIC_RATE_LIMIT``, default 120 a minute); past it the answer is 429 with
+(``HOTLINE_PUBLIC_RATE_LIMIT``, default 120 a minute; the address as ``tickets.net`` reads it); past it the answer is 429 with
 ``Retry-After`` — a Chinese page, or ``{"code": "throttled", …}`` under ``/api/``. Logged-in users are
 not counted (staff pages are behind the login; failed logins are django-axes' business). The
 counters live in the default cache: Redis when ``REDIS_URL`` is set, otherwise each process's memory.
@@ -10,7 +10,6 @@ counters live in the default cache: Redis when ``REDIS_URL`` is set, otherwise e
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from functools import wraps
 
@@ -19,26 +18,17 @@ from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
 from .exceptions import retry_later_response
+from .net import client_key, login_throttle_wait
 
 log = logging.getLogger(__name__)
 
 GROUP = "public"
 
 
-def client_ip(group: str, request) -> str:
-    """The rate-limit key: the client's address, from the proxy's header when one is configured
-    (``HOTLINE_CLIENT_IP_HEADER``), else the connection's; IPv6 clients by their /64, as
-    django-ratelimit does. django-ratelimit's own "ip" key answers 500 to a request without an
-    address (a unix socket) or with a malformed header; such requests share the key "unknown"."""
-    header = settings.HOTLINE_CLIENT_IP_HEADER or "REMOTE_ADDR"
-    value = request.META.get(header, "").split(",")[0].strip()
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return "unknown"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
+def _client(group: str, request) -> str:
+    """The rate-limit key: ``tickets.net.client_key`` (the trusted-proxy setting, IPv6 by /64, requests
+    without an address sharing one key — django-ratelimit's own "ip" key answered those with a 500)."""
+    return client_key(request)
 
 
 def _rate(group: str, request) -> str:
@@ -60,7 +50,7 @@ def public_ratelimit(view):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             try:
-                usage = get_usage(request, group=GROUP, key=client_ip, rate=_rate, increment=True)
+                usage = get_usage(request, group=GROUP, key=_client, rate=_rate, increment=True)
             except (RedisError, OSError):
                 # The cache is down: serve the page uncounted rather than refuse every visitor.
                 log.warning("public rate limit not applied: the cache is unavailable")
@@ -68,6 +58,25 @@ def public_ratelimit(view):
             if usage is not None and usage["should_limit"]:
                 # The window's last second still counts as the window: come back one second after it.
                 return rate_limited(request, retry_after=max(int(usage["time_left"]) + 1, 1))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def login_throttle(view):
+    """Wrap a login page: its POSTs count against the same per-client and per-username login budgets
+    as ``POST /api/auth/token/`` (``tickets.net``); past either, 429 with ``Retry-After``."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                wait = login_throttle_wait(request)
+            except (RedisError, OSError):
+                log.warning("login throttle not applied: the cache is unavailable")
+                wait = None
+            if wait is not None:
+                return rate_limited(request, retry_after=max(int(wait) + 1, 1))
         return view(request, *args, **kwargs)
 
     return wrapped

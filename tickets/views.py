@@ -55,6 +55,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
+from .net import client_ip
 from .permissions import CENTRE_READ_ROLES, FULL_CALLER_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
 from .search import ticket_search
@@ -88,8 +89,6 @@ ROLE_QUEUES = {
 PAGE_SIZE = 20
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # What list rows show. Fewer joins than the selectors' default: on PostgreSQL, planning the 8-table
@@ -264,9 +263,9 @@ def call_log(request):
         return redirect("tickets:call-new")
     data = form.cleaned_data
     ticket = None
-    if data.get("ticket"):
-        ticket = ticket_get_for_user(user=user, ticket_id=data["ticket"])
     try:
+        if data.get("ticket"):
+            ticket = ticket_get_for_user(user=user, ticket_id=data["ticket"])
         call = services.call_create(actor=user, caller_phone=data["caller_phone"], kind=data["kind"],
                                     ticket=ticket, note=data["note"], duration_seconds=data.get("duration_seconds"))
     except ApplicationError as exc:

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # GET requests to the heavy report views read from DATABASE_REPLICA_URL when it is set (hotline/db.py).
     "hotline.db.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL or a lone surrogate in the path, query string or a form field: 400, never a 500 (tickets/inputs.py).
+    "tickets.middleware.MalformedRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees failed logins after authentication has run.
     "axes.middleware.AxesMiddleware",
@@ -181,7 +183,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_LOCKOUT_CALLABLE = "tickets.apis.errors.lockout"  # JSON {"code": "locked_out"} under /api/, the page elsewhere
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "tickets.net.client_ip"  # the trusted-proxy setting below, as everywhere
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
@@ -262,9 +264,11 @@ CONTENT_SECURITY_POLICY = {
 # --- Rate limit of the pages anyone can open without logging in (django-ratelimit) ----------
 # Per client IP, one budget for all public pages (tickets/ratelimit.py); over it: 429 + Retry-After.
 HOTLINE_PUBLIC_RATE_LIMIT = env("HOTLINE_PUBLIC_RATE_LIMIT", default="120/m")
-# Behind a reverse proxy every request comes from the proxy's address: name the request header the
-# proxy sets to the client's address (e.g. HTTP_X_REAL_IP). Empty: REMOTE_ADDR. See operations.md.
-HOTLINE_CLIENT_IP_HEADER = env("HOTLINE_CLIENT_IP_HEADER", default="")
+# The client's address (tickets/net.py: throttles, axes, rate limits, access log): behind N reverse
+# proxies, the N-th entry from the right of the header they append to. 0 (no proxy): REMOTE_ADDR, and
+# X-Forwarded-For, which any client can forge, is ignored. See operations.md.
+HOTLINE_TRUSTED_PROXIES = env.int("HOTLINE_TRUSTED_PROXIES", default=0)
+HOTLINE_CLIENT_IP_HEADER = env("HOTLINE_CLIENT_IP_HEADER", default="HTTP_X_FORWARDED_FOR")
 # A cache outage must not take the public pages down: count nothing rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 
@@ -275,12 +279,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a nesting limit and no NUL/lone surrogates (tickets/inputs.py); forms as DRF's.
+    "DEFAULT_PARSER_CLASSES": ["tickets.apis.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "tickets.apis.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "tickets.apis.schema.AutoSchema",  # names nested Input/Output serializers
     "EXCEPTION_HANDLER": "tickets.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env("HOTLINE_LOGIN_THROTTLE", default="10/min")},
+    # Login attempts per client and per username (tickets/net.py), API and pages alike.
+    "DEFAULT_THROTTLE_RATES": {"login": env("HOTLINE_LOGIN_THROTTLE", default="10/min"),
+                               "login_username": env("HOTLINE_LOGIN_USERNAME_THROTTLE", default="10/min")},
+    "NUM_PROXIES": HOTLINE_TRUSTED_PROXIES,  # DRF's own get_ident, should a view use DRF's throttles
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "12345 热线工单系统 API",

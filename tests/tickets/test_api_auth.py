@@ -105,7 +105,7 @@ def test_failed_logins_are_counted_by_axes_and_lock_out(dispatcher, settings):
 
 def test_login_endpoint_is_throttled(dispatcher):
     # given
-    rates = {"login": "3/min"}
+    rates = {"login": "3/min", "login_username": "100/min"}
     client = APIClient()
     body = {"username": "disp", "password": PASSWORD}
     # when

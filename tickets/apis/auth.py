@@ -8,10 +8,10 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..exceptions import ApplicationError
+from ..net import ClientRateThrottle, LoginScopes, UsernameRateThrottle
 from .base import ApiMixin
 from .serializers import UnitRefSerializer
 
@@ -23,12 +23,14 @@ class LoginFailed(ApplicationError):
 
 class TokenCreateApi(APIView):
     """``POST /api/auth/token/`` → ``{"token": "..."}``. Failures are counted by django-axes
-    (``authenticate(request=...)``) and the endpoint is throttled with the "login" rate."""
+    (``authenticate(request=...)``) and the endpoint is throttled per client ("login" rate) and per
+    username ("login_username"), the client's address read by ``tickets.net``."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [ClientRateThrottle, UsernameRateThrottle]
+    throttle_scope = LoginScopes.throttle_scope
+    throttle_username_scope = LoginScopes.throttle_username_scope
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)

@@ -1,8 +1,8 @@
-"""What every API view of the app shares: authentication order, role checks, client IP."""
+"""What every API view of the app shares: authentication order, role checks. (The client's address:
+``tickets.net.client_ip``.)"""
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 
@@ -31,11 +31,3 @@ class RoleRequired(IsAuthenticated):
         else:
             roles = getattr(view, "write_roles", None)
         return roles is None or has_role(request.user, roles)
-
-
-def client_ip(request) -> str | None:
-    django_request = getattr(request, "_request", request)
-    try:
-        return get_client_ip_address(django_request) or None
-    except Exception:  # never let the access log break a page
-        return django_request.META.get("REMOTE_ADDR") or None

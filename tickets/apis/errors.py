@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import BadRequest
 from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 
 from ..encryption import DecryptionError
@@ -43,8 +45,12 @@ def server_error(request):
 
 
 def bad_request(request, exception):
+    """A view's ``BadRequest("中文说明")`` shows its message; other 400s (a suspicious operation,
+    whose message is Django's English) the page's general one."""
     if is_api_request(request):
         return JsonResponse({"code": "bad_request", "detail": "请求无法处理。"}, status=400)
+    if type(exception) is BadRequest and str(exception):
+        return render(request, "400.html", {"message": str(exception)}, status=400)
     return defaults.bad_request(request, exception)
 
 

@@ -6,14 +6,13 @@ detail, directory references) lives here once.
 
 from __future__ import annotations
 
-import datetime
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
+from ..inputs import MAX_ID, YEAR_MESSAGE, date_in_range, datetime_in_range
 from ..models import (
     AppealType,
     CalendarDay,
@@ -37,16 +36,7 @@ from ..privacy import CallerView, mask_phone, masked_caller
 from ..services.deadlines import ticket_light, time_limit_rule_for
 from ..workcalendar import get_calendar, local_tz
 
-MAX_ID = 2**63 - 1
-# Dates the product can mean. Outside them a datetime overflows when converted between time zones
-# (year 1 or 9999, SQLite and PostgreSQL alike) or, before 1901, gets Shanghai's local mean time
-# offset +08:05:43, which is not an RFC 3339 offset.
-EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
-
-
-def datetime_in_range(value: datetime.datetime) -> bool:
-    return EARLIEST <= value < LATEST
+# Ids, years and characters the API accepts: tickets/inputs.py (shared with the pages).
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,16 +61,30 @@ class ObjectIdField(serializers.PrimaryKeyRelatedField):
 
 
 class BoundedDateTimeField(serializers.DateTimeField):
-    """A date-time between 1970 and 2100 (a 400 naming the field, never an overflow 500)."""
+    """A date-time within the product's years (``tickets.inputs``): a 400 naming the field, never an
+    overflow 500; the pages' date fields give the same message."""
 
-    default_error_messages = {"out_of_range": "时间应在1970年至2099年之间。"}
+    default_error_messages = {"out_of_range": YEAR_MESSAGE}
 
     def to_internal_value(self, value):
         if isinstance(value, str) and len(value) > 64:
             self.fail("invalid", format="ISO 8601")
         result = super().to_internal_value(value)
-        aware = result if timezone.is_aware(result) else timezone.make_aware(result, datetime.UTC)
-        if not datetime_in_range(aware):
+        if not datetime_in_range(result):
+            self.fail("out_of_range")
+        return result
+
+
+class BoundedDateField(serializers.DateField):
+    """A date within the product's years (``tickets.inputs``)."""
+
+    default_error_messages = {"out_of_range": YEAR_MESSAGE}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 64:
+            self.fail("invalid", format="YYYY-MM-DD")
+        result = super().to_internal_value(value)
+        if not date_in_range(result):
             self.fail("out_of_range")
         return result
 

@@ -27,13 +27,14 @@ from ..models import (
     Unit,
     UpperPlatform,
 )
+from ..net import client_ip
 from ..permissions import CENTRE_READ_ROLES, FULL_CALLER_ROLES, has_role, require_action
 from ..privacy import caller_view
 from ..selectors import QUEUES, ticket_get_for_user, ticket_queryset_for_user, ticket_queue, tickets_by_caller
 from ..services import caller_access_record, idempotency_key_check, ticket_create, ticket_create_idempotent
 from ..services.lifecycle import ticket_available_actions, ticket_facts
 from ..services.registration import IDEMPOTENCY_KEY_PATTERN
-from .base import ApiMixin, RoleRequired, client_ip
+from .base import ApiMixin, RoleRequired
 from .schema import ErrorSerializer
 from .serializers import (
     CallerListRowSerializer,

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..apis.base import ApiMixin, RoleRequired, client_ip
+from ..apis.base import ApiMixin, RoleRequired
 from ..apis.serializers import (
     MAX_ID,
     BoundedDateTimeField,
@@ -28,6 +28,7 @@ from ..models import (
     Ticket,
     Unit,
 )
+from ..net import client_ip
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
 from ..selectors import ticket_queryset_for_user
 from .export import REASON_MAX, XLSX, export_detail, tickets_export_xlsx, xlsx_response

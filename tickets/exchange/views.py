@@ -17,7 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..exceptions import ApplicationError
 from ..filters import TicketFilter
+from ..inputs import parse_id
 from ..models import ExportFormat, OutboxExport, OutboxMessage, OutboxStatus, UpperPlatform
+from ..net import client_ip
 from ..permissions import CENTRE_ROLES, has_role
 from ..selectors import ticket_queryset_for_user
 from .export import export_detail, tickets_export_xlsx, xlsx_response
@@ -35,8 +37,11 @@ def _require_centre(request) -> None:
 def outbox_page(request):
     _require_centre(request)
     if request.method == "POST":
-        message = OutboxMessage.objects.filter(pk=request.POST.get("message")).first()
-        if message is not None:
+        message_id = parse_id(request.POST.get("message"))
+        message = OutboxMessage.objects.filter(pk=message_id).first() if message_id else None
+        if message is None:
+            messages.error(request, "没有这条回传记录。")
+        else:
             try:
                 outbox_resend(message=message, actor=request.user)
                 messages.success(request, f"已重新发送工单{message.ticket.number}的结果。")
@@ -92,8 +97,6 @@ def outbox_export_download(request, export_id: int):
 def ticket_export_page(request):
     """The ticket list's export: GET masked; POST with a ``reason`` the full export (same rules as
     the API, ``tickets_export_xlsx``). A refusal goes back to the list with the reason."""
-    from ..views import client_ip
-
     back = f"{reverse('tickets:list')}?{request.GET.urlencode()}"
     full = request.method == "POST"
     try:
