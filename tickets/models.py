@@ -37,6 +37,8 @@ class Unit(models.Model):
     active = models.BooleanField("启用", default=True)
     duty_phone = models.CharField("值班手机", max_length=20, blank=True,
                                   help_text="派单、催办、督办和即将超期的短信发到这个号码；只有热线中心能看到。")
+    # Full pinyin and initials of the names (tickets/pinyin.py), recomputed on every save.
+    pinyin = models.TextField("拼音检索", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +48,14 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.short_name
+
+    def save(self, *args, **kwargs):
+        from .pinyin import search_key
+
+        self.pinyin = search_key(self.short_name, self.name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         from .privacy import duty_phone_normalise
@@ -84,7 +94,9 @@ class Category(models.Model):
     order = models.PositiveIntegerField("排序", default=0)
     active = models.BooleanField("启用", default=True)
     retired_at = models.DateTimeField("停用时间", null=True, blank=True)
-    keywords = models.CharField("检索词", max_length=200, blank=True, help_text="拼音首字母、别名，空格分隔")
+    keywords = models.CharField("检索词", max_length=200, blank=True, help_text="别名、常用说法，空格分隔（拼音由系统生成）")
+    # Full pinyin and initials of the name and each keyword (tickets/pinyin.py), recomputed on save.
+    pinyin = models.TextField("拼音检索", blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -98,6 +110,14 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        from .pinyin import search_key
+
+        self.pinyin = search_key(self.name, self.keywords)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin"}
+        super().save(*args, **kwargs)
 
     @property
     def level(self) -> int:

@@ -2,6 +2,17 @@
 (function () {
   "use strict";
 
+  /* One search rule for the pickers (categories, units): letters match the start of a word of the
+     option's pinyin key (data-pinyin: full pinyin and initials, tickets/pinyin.py), so "ts" finds
+     停水 but not the "ts" inside "qtsx"; anything else (Chinese, codes) is a substring of the text. */
+  window.hotlineMatches = function (option, term) {
+    if (/^[a-z]+$/.test(term)) {
+      return (" " + (option.dataset.pinyin || "")).indexOf(" " + term) !== -1;
+    }
+    var hay = ((option.dataset.search || "") + " " + (option.dataset.label || "")).toLowerCase();
+    return hay.indexOf(term) !== -1 || hay.replace(/—/g, "").indexOf(term) !== -1;
+  };
+
   // --- Searchable category picker (Chinese text, code, pinyin initials) -----------------------
   function initCombo(root) {
     var input = root.querySelector('[role="combobox"]');
@@ -26,8 +37,7 @@
     function filter() {
       var terms = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
       options.forEach(function (o) {
-        var hay = (o.dataset.search + " " + o.dataset.label).toLowerCase();
-        o.hidden = !terms.every(function (t) { return hay.indexOf(t) !== -1 || hay.replace(/—/g, "").indexOf(t) !== -1; });
+        o.hidden = !terms.every(function (t) { return window.hotlineMatches(o, t); });
       });
       open();
       highlight(0);
