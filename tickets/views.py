@@ -59,6 +59,7 @@ from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, REGISTER_ROLES, has_ro
 from .privacy import caller_view
 from .selectors import (
     QUEUES,
+    dispatch_advice,
     knowledge_answers,
     open_tickets_by_caller,
     overdue_q,
@@ -67,7 +68,6 @@ from .selectors import (
     ticket_queryset_for_user,
     ticket_queue,
     tickets_by_caller,
-    unit_suggestions,
 )
 from .services.attachments import attachment_add
 from .services.deadlines import due_soon_threshold
@@ -320,10 +320,10 @@ def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = Non
     if action == "dispatch":
         form = DispatchForm(data)
         if ticket is not None and data is None:
-            suggestions = unit_suggestions(ticket=ticket)
-            form.suggestions = suggestions
-            if suggestions:
-                form.initial["unit"] = suggestions[0]["unit_id"]
+            form.advice = dispatch_advice(ticket=ticket)
+            form.suggestions = form.advice.suggestions
+            if form.advice.preselect:
+                form.initial["unit"] = form.advice.preselect
         return form
     if action == "sign":
         return NoteForm(data, label="签收说明", required=False)

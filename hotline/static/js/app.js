@@ -154,11 +154,50 @@
   });
 })();
 
+/* The dispatch unit picker: a grouped <select> (works without JS) and a search box that narrows
+   it by name, full pinyin or initials (the same rule as the category picker). */
+function unitPickerFilter(search) {
+  var select = document.getElementById(search.getAttribute("data-unit-search"));
+  if (!select) { return; }
+  var terms = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  var shown = 0;
+  var first = null;
+  Array.prototype.forEach.call(select.options, function (o) {
+    if (!o.value) { o.hidden = terms.length > 0; return; }
+    var ok = terms.every(function (t) { return window.hotlineMatches(o, t); });
+    o.hidden = !ok;
+    if (ok) { shown += 1; if (!first) { first = o; } }
+  });
+  Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
+    g.hidden = !Array.prototype.some.call(g.children, function (o) { return !o.hidden; });
+  });
+  if (terms.length) {
+    select.size = Math.max(2, Math.min(10, shown + select.querySelectorAll("optgroup:not([hidden])").length));
+    var current = select.options[select.selectedIndex];
+    if (first && (!current || current.hidden)) { select.value = first.value; }
+  } else {
+    select.removeAttribute("size");
+  }
+  search.setAttribute("aria-description", shown ? "找到 " + shown + " 个单位" : "没有匹配的单位");
+}
+document.addEventListener("input", function (e) {
+  if (e.target.hasAttribute && e.target.hasAttribute("data-unit-search")) { unitPickerFilter(e.target); }
+});
+document.addEventListener("keydown", function (e) {
+  var search = e.target.hasAttribute && e.target.hasAttribute("data-unit-search") ? e.target : null;
+  if (!search || (e.key !== "ArrowDown" && e.key !== "Enter")) { return; }
+  var select = document.getElementById(search.getAttribute("data-unit-search"));
+  if (select) { e.preventDefault(); e.stopPropagation(); select.focus(); }
+}, true);
+
 /* Suggested unit chips on the dispatch form. */
 document.addEventListener("click", function (e) {
   var chip = e.target.closest && e.target.closest("[data-pick-unit]");
   if (!chip) { return; }
-  var select = chip.closest("form").querySelector('select[name="unit"]');
+  var form = chip.closest("form");
+  var search = form.querySelector("[data-unit-search]");
+  if (search && search.value) { search.value = ""; unitPickerFilter(search); }
+  var select = form.querySelector('select[name="unit"]');
   if (select) { select.value = chip.getAttribute("data-pick-unit"); select.focus(); }
 });
 
