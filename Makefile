@@ -23,6 +23,7 @@ demo: migrate
 	$(DEV_ENV) $(PY) manage.py load_ruzhou
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(DEV_ENV) $(PY) manage.py demo_april_2024
+	$(DEV_ENV) $(PY) manage.py train_dispatch_model
 	$(DEV_ENV) $(PY) manage.py create_demo_users
 
 ## Serve the product with a populated demo on http://127.0.0.1:8000 (SQLite and in-process tasks by default).

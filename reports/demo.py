@@ -334,6 +334,150 @@ def _category_pool(rng: random.Random) -> dict[str, int]:
     return pool
 
 
+# --------------------------------------------------------------------------------------------
+# Routing like a real county: which unit handles which matter
+# --------------------------------------------------------------------------------------------
+
+# The units' own matters, most specific first. 燃气公司 is not among April's assessed units, so April
+# has no gas tickets at a unit (its gas calls were settled on the spot); 表扬感谢 goes with whoever was
+# praised, so it is no unit's own matter either.
+COUNTY_HOMES = {
+    "国网汝州市供电公司": ["0201"], "自来水公司": ["0201"], "煤矿安全监察局": ["1601"], "汝州市消防大队": ["1602"],
+    "税务局": ["1701"], "医疗保障局": ["0701"], "移动公司": ["0202"], "国资事务中心": ["9901"],
+    "司法局": ["1204"], "公路管理局": ["1001"], "应急管理局": ["1601", "1603"],
+    "教体局<教育>": ["0601", "0602"], "文广旅游局": ["0603", "0604"],
+    "平顶山市生态环境局汝州分局": ["0502", "0504", "0501"],
+    "市场监督管理局": ["0301", "0302", "0303", "0304"], "城市管理局": ["1101", "0503", "1102", "1103", "1104", "0501"],
+    "住房和城乡建设局": ["0905", "0901", "0904", "0902", "0903"],
+    "人力资源和社会保障局": ["0401", "0402", "0702", "0403", "0703"], "交通运输局": ["1004", "1002", "1003", "1001"],
+    "卫生健康委员会": ["1301", "1302", "1303"], "公安局": ["1201", "1202", "1203"],
+    "民政局": ["1501", "1502", "1503"], "自然资源和规划局": ["1401", "1402", "1403"],
+}
+# Every unit has a service window: complaints about it (网点服务, 行政效能) go to whoever it is.
+ANY_UNIT = ["0101", "0102"]
+# A township's own affairs (属地管理).
+TOWNSHIP_OWN = ["0801", "0802", "0803", "0804", "0906", "1001", "1501", "0505", "1603"]
+# 0201 texts by who handles them
+UTILITY_TEXTS = {
+    "国网汝州市供电公司": ["来电人反映{road}附近停电频繁，供电不稳定，希望供电部门尽快检修。",
+                    "来电人反映{twp}{village}电压低、经常跳闸停电，希望供电公司尽快检修线路。"],
+    "自来水公司": ["来电人反映{twp}{village}自来水管路故障停水已两天，维修不及时，影响生活用水。",
+              "来电人反映{community}自来水水压低、停水无通知，希望自来水公司尽快恢复供水。"],
+}
+UNIT_SERVICES = {"人力资源和社会保障局": "社保卡", "公安局": "身份证", "自然资源和规划局": "不动产登记",
+                 "医疗保障局": "医保备案", "税务局": "发票代开", "国网汝州市供电公司": "用电报装", "自来水公司": "用水报装",
+                 "移动公司": "宽带办理", "市场监督管理局": "营业执照"}
+
+
+def _route_like_a_county(rows: list[list], short_of: dict[str, str], townships: set[str], seed: int) -> int:
+    """Re-pair categories with tickets so that each unit handles its own matters (water →
+    自来水公司, power → 供电公司, a township's affairs → that township); the matters no unit of the
+    month owns go to the tickets settled on the spot (协调办理). Texts and answers follow. Only the
+    pairing changes: every unit keeps its ticket count and outcomes, every category its count, every
+    other field its value, so all the bulletin's figures stay as printed. Uses its own random
+    stream (the main one is untouched). Returns how many dispatched tickets got a matter outside
+    their unit's list (none fitted)."""
+    from collections import Counter
+
+    rng = random.Random(f"{seed}-routing")
+    names = _all_categories()
+    code_of = {name: code for code, name in names.items()}
+    dispatched = [row for row in rows if row[13]]
+    on_the_spot = [row for row in rows if not row[13]]
+    units = [short_of[row[13]] for row in dispatched]
+    left = Counter(code_of[row[7]] for row in rows)
+    need = Counter(units)
+    given: dict[str, list[str]] = {u: [] for u in need}
+
+    def give(unit: str, codes: list[str], most: int | None = None) -> None:
+        for code in codes:
+            n = min(need[unit], left[code], most or need[unit])
+            if n > 0:
+                given[unit] += [code] * n
+                need[unit] -= n
+                left[code] -= n
+
+    for unit, codes in COUNTY_HOMES.items():  # each city unit its own matters
+        if unit in need:
+            give(unit, codes)
+    for pool, wanted in ((TOWNSHIP_OWN, lambda u: u in townships), (ANY_UNIT, lambda u: True)):
+        slots = [u for u in sorted(need) if wanted(u) for _ in range(need[u])]
+        rng.shuffle(slots)
+        for unit in slots:  # shared matters, one ticket at a time at random
+            fitting = [c for c in pool if left[c] > 0]
+            if fitting:
+                give(unit, [rng.choice(fitting)], most=1)
+    rest = [c for c in sorted(left) for _ in range(left[c])]
+    rng.shuffle(rest)
+    misfits = 0
+    for unit in sorted(need):
+        while need[unit] > 0:
+            code = rest.pop()
+            given[unit].append(code)
+            left[code] -= 1
+            need[unit] -= 1
+            misfits += 1
+    for unit in given:
+        rng.shuffle(given[unit])
+    for row, unit in zip(dispatched, units, strict=True):
+        code = given[unit].pop()
+        row[7] = names[code]
+        row[8] = _routed_text(rng, code, names[code], row[12], unit, unit in townships)
+        row[-1] = _reply_text(rng, code, names[code], unit, row[13])
+    # the tickets settled on the spot keep their matter where it is left over, else take one
+    changed = []
+    for row in on_the_spot:
+        code = code_of[row[7]]
+        if left[code] > 0:
+            left[code] -= 1
+        else:
+            changed.append(row)
+    rest = [c for c in sorted(left) for _ in range(left[c])]
+    rng.shuffle(rest)
+    for row, code in zip(changed, rest, strict=True):
+        row[7] = names[code]
+        row[8] = _routed_text(rng, code, names[code], row[12], "", False)
+    return misfits
+
+
+REPLIES = {
+    "国网汝州市供电公司": "经查为线路老化导致跳闸，供电所已更换线路和开关，供电恢复正常，已向来电人反馈。",
+    "自来水公司": "经核实系供水管道破裂，已组织抢修并恢复供水，今后停水检修将提前公告。",
+}
+
+
+def _reply_text(rng: random.Random, code: str, name: str, unit: str, full_name: str) -> str:
+    """The unit's public answer (答复内容) of a handled April ticket."""
+    if code == "0201" and unit in REPLIES:
+        return REPLIES[unit]
+    topic = name.split("—")[-1]
+    return rng.choice([
+        f"{full_name}已安排工作人员现场核实{topic}问题，已按规定处理，并将结果告知来电人。",
+        f"经{full_name}调查，来电人反映的{topic}问题属实，已督促整改到位，来电人表示认可。",
+        f"{full_name}已电话联系来电人，就{topic}问题作了政策解释并现场处理，问题已解决。",
+    ])
+
+
+def _routed_text(rng: random.Random, code: str, name: str, township: str, unit: str, is_township: bool) -> str:
+    if code == "0201":
+        templates = UTILITY_TEXTS.get(unit, TEMPLATES["0201"])
+    elif code == "0101" and is_township:
+        templates = ["来电人咨询在{twp}便民服务中心办理{svc}需要准备哪些材料，办理时间是否需要预约。"]
+    elif code == "0101" and unit in UNIT_SERVICES:
+        templates = ["来电人反映到" + unit + "{svc}窗口办事，排队时间长，窗口人员解释不清楚，希望优化服务。",
+                     "来电人咨询" + unit + "{svc}能否在网上办理，线下网点周末是否上班。"]
+    elif code == "0102" and unit:
+        who = f"{township}便民服务中心" if is_township else unit
+        templates = ["来电人反映到" + who + "办理业务多次被要求补充材料，办事拖延，希望提高办事效率。",
+                     "来电人反映" + who + "工作人员推诿，电话长期无人接听，事项迟迟未办结。"]
+    else:
+        templates = TEMPLATES.get(code) or GENERIC
+    return rng.choice(templates).format(
+        twp=township, village=rng.choice(VILLAGES), road=rng.choice(ROADS), community=rng.choice(COMMUNITIES),
+        company=rng.choice(COMPANIES), svc=UNIT_SERVICES.get(unit) or rng.choice(SERVICES),
+        money=rng.choice([3000, 5600, 8000, 12000, 26000]), unit=unit, name=name.split("—")[-1])
+
+
 def _text(rng: random.Random, code: str, name: str, township: str) -> str:
     template = rng.choice(TEMPLATES.get(code) or GENERIC)
     return template.format(
@@ -472,7 +616,7 @@ def demo_generate(out_dir: Path | str, seed: int = DEFAULT_SEED) -> dict[str, Pa
             "" if upper else "交办处理", appeal, categories[code], _text(rng, code, categories[code], twp),
             name, phone, f"{twp}{rng.choice(VILLAGES)}", twp, full_names[short],
             _fmt(dispatched), _fmt(signed), _fmt(sign_deadline), _fmt(closed), _fmt(handle_deadline),
-            0, 0, callback, "" if resolved is None else ("是" if resolved else "否"),
+            0, 0, callback, "" if resolved is None else ("是" if resolved else "否"), "",
         ])
     for _ in range(LOCAL_COORDINATED):
         at = registered()
@@ -487,14 +631,15 @@ def demo_generate(out_dir: Path | str, seed: int = DEFAULT_SEED) -> dict[str, Pa
         ticket_rows.append([
             num, _fmt(at), "本级登记", channel, "", "协调办理", appeal, categories[code],
             _text(rng, code, categories[code], twp), name, phone, f"{twp}{rng.choice(VILLAGES)}", twp, "",
-            "", "", "", _fmt(at + dt.timedelta(minutes=rng.randint(3, 50))), "", 0, 0, "", "",
+            "", "", "", _fmt(at + dt.timedelta(minutes=rng.randint(3, 50))), "", 0, 0, "", "", "",
         ])
     assert not appeal_pool and not any(pool.values())
+    _route_like_a_county(ticket_rows, {full: short for short, full in full_names.items()}, set(townships), seed)
     ticket_rows.sort(key=lambda r: r[0])
     _write(files["tickets"], [
         "工单编号", "登记时间", "来源", "来源渠道", "上级工单编号", "办理方式", "诉求类型", "问题分类", "诉求内容",
         "来电人", "联系电话", "事发地址", "所属乡镇", "承办单位", "派单时间", "签收时间", "签收时限", "办结时间",
-        "办理时限", "退单次数", "延期次数", "回访结果", "是否解决",
+        "办理时限", "退单次数", "延期次数", "回访结果", "是否解决", "答复内容",
     ], ticket_rows)
 
     # Calls: one per phone ticket (a minute before registration), the rest without a ticket

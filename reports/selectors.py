@@ -210,29 +210,85 @@ STOPWORDS = set(
     "来电 来电人 反映 市民 群众 希望 要求 相关 部门 尽快 处理 解决 问题 情况 目前 现在 没有 进行 一直 多次 "
     "附近 存在 造成 影响 这个 那个 已经 还是 可以 不能 我们 他们 自己 是否 如何 什么 怎么 请求 咨询 诉求 "
     "投诉 建议 举报 帮助 协调 核实 落实 一个 一些 以及 导致 由于 因为 所以 但是 而且 并且 其中 本人 家中 "
-    "村民 居民 汝州 汝州市 有关 给予 表示 联系 工作人员 单位 时间 目前为止 至今".split()
+    "村民 居民 汝州 汝州市 有关 给予 表示 联系 工作人员 单位 时间 目前为止 至今 "
+    # filler of every kind of request: never a hot issue by itself
+    "办理 需要 哪些 准备 能否 是否 多少 为什么 怎么办 需要 要求 希望 请问 一下 一直 还是 比较 非常 特别 "
+    "严重 经常 长期 多次 反复 很多 很大 不够 不到 不了 不再 以前 以后 之前 之后 现在 今天 昨天 明天 "
+    "已经 不是 就是 还有 而且 或者 以及 通过 按照 根据 关于 对于 进行 开始 结束 出现 发生 得到 无法 "
+    "相关部门 有关部门 职能部门 政府 工作 服务 人员 方面 情况 事项 事情 东西 地方 时候 问题 迟迟 "
+    "某村 某小区 某社区 某路口 某街 某组 某公司 某学校 某工地 村里 小区 社区 附近 路段 周边 "
+    "一个多月 两天 三天 一周 每天 晚上 白天 上午 下午".split()
 )
+COMPARE_MONTHS = 3
 
 
-def _segment_terms(texts: list[str], top: int = 8) -> list[tuple[str, int]]:
-    """Key terms in ``texts`` by jieba segmentation: terms of 2+ characters, counted once per
-    text, stop words removed."""
+def _text_terms(text: str) -> set[str]:
+    """A text's terms (once each): jieba words of 2+ characters, no stop words, no numbers, no
+    place names of the directory (a township's name is where, not what)."""
     import jieba
 
     jieba.setLogLevel(60)
+    return {w for w in jieba.lcut(text or "") if len(w) >= 2 and w not in STOPWORDS and not w.isdigit()
+            and not w.endswith(("镇", "乡", "街道", "村", "路", "小区"))}
+
+
+def _segment_terms(texts: list[str], top: int = 8) -> list[tuple[str, int]]:
+    """The commonest terms of ``texts`` (counted once per text)."""
     counter: Counter[str] = Counter()
     for text in texts:
-        words = {w for w in jieba.lcut(text) if len(w) >= 2 and w not in STOPWORDS and not w.isdigit()}
-        counter.update(words)
+        counter.update(_text_terms(text))
     return counter.most_common(top)
 
 
+def standout_terms(texts: list[str], background: list[str], *, top: int = 8, min_count: int = 2,
+                   z_min: float = 1.96) -> list[dict]:
+    """Terms of ``texts`` that stand out against ``background``: the weighted log-odds ratio with an
+    informative Dirichlet prior (Monroe, Colaresi & Quinn 2008) over document frequencies; a term
+    is kept when its z-score is at least ``z_min`` and it occurs in ``min_count`` texts."""
+    import math
+
+    target: Counter[str] = Counter()
+    for text in texts:
+        target.update(_text_terms(text))
+    base: Counter[str] = Counter()
+    for text in background:
+        base.update(_text_terms(text))
+    prior = target + base
+    a0 = sum(prior.values()) or 1
+    n_t, n_b = sum(target.values()), sum(base.values())
+    scored = []
+    for term, y_t in target.items():
+        if y_t < min_count:
+            continue
+        a_w = prior[term] * 0.5 + 0.01  # a mild prior, proportional to the term's overall frequency
+        a_all = a0 * 0.5 + 0.01 * len(prior)
+        y_b = base.get(term, 0)
+        delta = (math.log((y_t + a_w) / (n_t + a_all - y_t - a_w))
+                 - math.log((y_b + a_w) / (n_b + a_all - y_b - a_w)))
+        variance = 1 / (y_t + a_w) + 1 / (y_b + a_w)
+        z = delta / math.sqrt(variance)
+        if z >= z_min:
+            scored.append({"term": term, "count": y_t, "previous": y_b, "z": round(z, 2)})
+    scored.sort(key=lambda r: (-r["z"], -r["count"], r["term"]))
+    return scored[:top]
+
+
+def _months_before(month: dt.date, n: int) -> list[dt.date]:
+    months, current = [], month
+    for _ in range(n):
+        current = month_previous(current)
+        months.append(current)
+    return months
+
+
 def hot_issue_suggestions(*, month: dt.date, categories: int = 8, sample: int = 300) -> list[dict]:
-    """Hot issues found in the month's tickets: the busiest categories with their change against
-    the previous month (database counts), the townships where they concentrate, key terms from
-    a bounded sample of their texts, and example tickets (ids) for the editor to open."""
+    """Hot issues found in the month's tickets: the busiest categories, their change against the
+    previous month (only where that month has tickets), the townships where they concentrate,
+    terms that stand out against the previous ``COMPARE_MONTHS`` months' texts of the category
+    (or, without those, against the month's other categories), and example tickets to open."""
     qs = month_tickets(month)
     prev = month_tickets(month_previous(month))
+    previous_has_data = prev.exists()
     top = list(
         qs.values("category_id", "category__code", "category__name", "category__parent__name")
         .annotate(count=Count("id"))
@@ -252,29 +308,42 @@ def hot_issue_suggestions(*, month: dt.date, categories: int = 8, sample: int = 
         townships.setdefault(row["category_id"], [])
         if len(townships[row["category_id"]]) < 3:
             townships[row["category_id"]].append({"name": row["township__short_name"], "count": row["count"]})
+    earlier = _months_before(month, COMPARE_MONTHS)
+    earlier_qs = Ticket.objects.none()
+    for m in earlier:
+        earlier_qs = earlier_qs | month_tickets(m)
     result = []
     for row in top:
         cid = row["category_id"]
-        texts_qs = qs.filter(category_id=cid).order_by("-registered_at").values_list("id", "content")[:sample]
-        sample_rows = list(texts_qs)
-        terms = _segment_terms([text for _, text in sample_rows])
+        sample_rows = list(qs.filter(category_id=cid).order_by("-registered_at").values_list("id", "content")[:sample])
+        texts = [text for _, text in sample_rows]
+        background = list(earlier_qs.filter(category_id=cid).order_by("-registered_at")
+                          .values_list("content", flat=True)[:sample * COMPARE_MONTHS])
+        if len(background) >= 20:
+            compared = f"前{COMPARE_MONTHS}个月同类工单"
+        else:
+            background = list(qs.exclude(category_id=cid).order_by("-registered_at")
+                              .values_list("content", flat=True)[:sample * 3])
+            compared = "本月其他分类（前几个月同类工单太少）"
+        terms = standout_terms(texts, background)
         examples = []
-        for term, _ in terms[:3]:
+        for term in terms[:3]:
             for tid, text in sample_rows:
-                if term in text and tid not in [e["id"] for e in examples]:
-                    examples.append({"id": tid, "term": term})
+                if term["term"] in text and tid not in [e["id"] for e in examples]:
+                    examples.append({"id": tid, "term": term["term"]})
                     break
         parent = row["category__parent__name"]
-        previous = prev_counts.get(cid, 0)
+        previous = prev_counts.get(cid, 0) if previous_has_data else None
         result.append(
             {
                 "category": f"{parent}—{row['category__name']}" if parent else row["category__name"],
                 "code": row["category__code"],
                 "count": row["count"],
                 "previous": previous,
-                "change": row["count"] - previous,
+                "change": None if previous is None else row["count"] - previous,
                 "townships": townships.get(cid, []),
-                "terms": [{"term": t, "count": n} for t, n in terms],
+                "terms": terms,
+                "compared_with": compared,
                 "examples": examples,
             }
         )
@@ -282,8 +351,9 @@ def hot_issue_suggestions(*, month: dt.date, categories: int = 8, sample: int = 
 
 
 def typical_case_candidates(*, month: dt.date, limit: int = 20) -> list[dict]:
-    """Well-handled tickets of the month: dispatched, closed, replied on time, callback 满意 and
-    resolved; upper-platform and urgent ones first. Only public fields (no caller data)."""
+    """Well-handled tickets of the month: dispatched, closed, replied on time with a public answer,
+    callback 满意 and resolved; upper-platform and urgent ones first. Only public fields (no caller
+    data)."""
     from django.db.models import F
 
     start, end = month_bounds(month)
@@ -299,6 +369,7 @@ def typical_case_candidates(*, month: dt.date, limit: int = 20) -> list[dict]:
             registered_at__lt=end,
         )
         .filter(Q(handle_deadline__isnull=True) | Q(replied_at__lte=F("handle_deadline")))
+        .exclude(reply_text="")  # a case is shown with its answer; tickets without one are no example
         .select_related("unit", "category", "category__parent")
         .order_by("-urgent", "-source", "-registered_at")[:limit]
     )
@@ -330,16 +401,19 @@ def month_change(*, month: dt.date) -> dict:
             d = d[part]
         return d
 
-    rows = []
-    for key, label in keys:
-        a, b = pick(now, key), pick(before, key)
-        rows.append({"name": label, "count": a, "previous": b, "change": a - b,
-                     "percent": percent(a - b, b) if b else None})
     calls_now, calls_before = calls_stats(month)["total"], calls_stats(prev_month)["total"]
-    rows.insert(0, {"name": "话务量", "count": calls_now, "previous": calls_before,
-                    "change": calls_now - calls_before,
-                    "percent": percent(calls_now - calls_before, calls_before) if calls_before else None})
-    return {"previous_period": period_of(prev_month), "rows": rows}
+    # A month without any ticket or call is a month without data (before the system, or not
+    # imported), not a month of zeros: no change is computed against it.
+    has_data = bool(before["total"] or calls_before)
+
+    def row(label, a, b):
+        if not has_data:
+            return {"name": label, "count": a, "previous": None, "change": None, "percent": None}
+        return {"name": label, "count": a, "previous": b, "change": a - b, "percent": percent(a - b, b) if b else None}
+
+    rows = [row("话务量", calls_now, calls_before)]
+    rows += [row(label, pick(now, key), pick(before, key)) for key, label in keys]
+    return {"previous_period": period_of(prev_month), "previous_has_data": has_data, "rows": rows}
 
 
 def unit_full_names(short_names: list[str]) -> list[str]:

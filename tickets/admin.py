@@ -12,6 +12,8 @@ from .models import (
     CallerDataAccess,
     Category,
     Channel,
+    DispatchConfig,
+    DispatchModel,
     Notification,
     TicketEvent,
     TimeLimitRule,
@@ -191,3 +193,25 @@ class NotificationAdmin(ReadOnlyAdmin):
             self.message_user(request, f"已重新发送{done}条短信。", messages.SUCCESS)
         for line in refused[:10]:
             self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(DispatchConfig)
+class DispatchConfigAdmin(admin.ModelAdmin):
+    """派单建议设置: the pre-selection threshold and the learning window (one row)."""
+
+    list_display = ("__str__", "preselect_confidence", "history_months", "half_life_months")
+
+    def has_add_permission(self, request):
+        return not DispatchConfig.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DispatchModel)
+class DispatchModelAdmin(ReadOnlyAdmin):
+    """Trained dispatch suggesters (newest in use) and their back-tested accuracy."""
+
+    list_display = ("trained_at", "first_month", "last_month", "months", "samples", "classes", "test_month",
+                    "test_samples", "top1_accuracy", "top3_accuracy", "note")
+    exclude = ("blob",)

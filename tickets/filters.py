@@ -24,6 +24,7 @@ from .models import (
     UpperPlatform,
 )
 from .permissions import FULL_CALLER_ROLES, has_role
+from .pinyin import is_pinyin_query
 from .privacy import phone_digest, phone_normalise
 from .search import ticket_search
 from .selectors import due_soon_q, overdue_q
@@ -112,7 +113,8 @@ class TicketFilter(filters.FilterSet):
 class UnitFilter(filters.FilterSet):
     group = filters.ChoiceFilter(choices=AssessmentGroup.choices)
     active = filters.BooleanFilter()
-    q = filters.CharFilter(method="filter_q", max_length=50, help_text="单位名称或简称包含")
+    q = filters.CharFilter(method="filter_q", max_length=50,
+                           help_text="单位名称或简称包含；只含字母时按拼音全拼或首字母（如 gd、gongdian）")
 
     class Meta:
         model = Unit
@@ -120,11 +122,13 @@ class UnitFilter(filters.FilterSet):
 
     def filter_q(self, queryset, name, value: str):
         value = value.strip()
+        if value and is_pinyin_query(value):
+            return queryset.filter(pinyin__contains=" " + value.lower())
         return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value)) if value else queryset
 
 
 class CategoryFilter(filters.FilterSet):
-    q = filters.CharFilter(method="filter_q", max_length=50, help_text="名称、上级名称或检索词（含拼音首字母）包含")
+    q = filters.CharFilter(method="filter_q", max_length=50, help_text="名称、上级名称或检索词包含；只含字母时按拼音全拼或首字母（如 ts、tingshui）")
     level = filters.ChoiceFilter(choices=[(1, "一级"), (2, "二级")], method="filter_level")
     parent = filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="code",
                                        help_text="上级分类编码")
@@ -138,6 +142,9 @@ class CategoryFilter(filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        if is_pinyin_query(value):  # letters: the start of a word's full pinyin or initials
+            word = " " + value.lower()
+            return queryset.filter(Q(pinyin__contains=word) | Q(parent__pinyin__contains=word))
         return queryset.filter(
             Q(name__icontains=value) | Q(parent__name__icontains=value) | Q(keywords__icontains=value)
             | Q(code__startswith=value)

@@ -143,8 +143,49 @@ def _text(label: str, rows: int = 3, required: bool = True, max_length: int = 20
                            error_messages={"required": f"请填写{label}。"})
 
 
+PICKER_GROUPS = ["乡镇街道", "市直单位", "公用事业和企业", "其他单位"]
+
+
+def unit_picker_group(unit: Unit) -> str:
+    """The heading a unit is listed under in the dispatch picker: townships, city departments,
+    utilities and enterprises (a name with 公司: 供电、自来水、燃气、通信、公交…), others."""
+    if unit.group == AssessmentGroup.TOWNSHIP:
+        return PICKER_GROUPS[0]
+    if "公司" in unit.name or "公司" in unit.short_name:
+        return PICKER_GROUPS[2]
+    if unit.group == AssessmentGroup.CITY:
+        return PICKER_GROUPS[1]
+    return PICKER_GROUPS[3]
+
+
+class UnitPickerSelect(forms.Select):
+    """The unit <select> in groups (<optgroup>), each option carrying its pinyin key for the search
+    box (hotline/static/js/app.js); without JavaScript it is still a plain grouped list."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"data-unit-picker": "", **(attrs or {})})
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        unit = getattr(value, "instance", None)
+        if unit is not None:
+            option["attrs"].update({"data-pinyin": unit.pinyin, "data-search": f"{unit.short_name} {unit.name}"})
+            option["picker_group"] = unit_picker_group(unit)
+        return option
+
+    def optgroups(self, name, value, attrs=None):
+        loose, grouped = [], {label: [] for label in PICKER_GROUPS}
+        for _group, options, _index in super().optgroups(name, value, attrs):
+            for option in options:
+                (grouped[option["picker_group"]] if "picker_group" in option else loose).append(option)
+        result = [(None, [option], i) for i, option in enumerate(loose)]
+        result += [(label, options, len(loose) + i) for i, (label, options) in enumerate(grouped.items()) if options]
+        return result
+
+
 class DispatchForm(forms.Form):
     unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="承办单位", empty_label="请选择承办单位",
+                                  widget=UnitPickerSelect,
                                   error_messages={"required": "请选择承办单位。", "invalid_choice": "请选择承办单位。"})
     note = _text("派单说明", rows=2, required=False)
 

@@ -7,6 +7,7 @@ Writes go through ``tickets.services``; models hold data, constraints and small 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractUser
@@ -56,6 +57,8 @@ class Unit(models.Model):
     active = models.BooleanField("启用", default=True)
     duty_phone = models.CharField("值班手机", max_length=20, blank=True,
                                   help_text="派单、催办、督办和即将超期的短信发到这个号码；只有热线中心能看到。")
+    # Full pinyin and initials of the names (tickets/pinyin.py), recomputed on every save.
+    pinyin = models.TextField("拼音检索", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +68,14 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.short_name
+
+    def save(self, *args, **kwargs):
+        from .pinyin import search_key
+
+        self.pinyin = search_key(self.short_name, self.name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         from .privacy import duty_phone_normalise
@@ -103,7 +114,9 @@ class Category(models.Model):
     order = models.PositiveIntegerField("排序", default=0)
     active = models.BooleanField("启用", default=True)
     retired_at = models.DateTimeField("停用时间", null=True, blank=True)
-    keywords = models.CharField("检索词", max_length=200, blank=True, help_text="拼音首字母、别名，空格分隔")
+    keywords = models.CharField("检索词", max_length=200, blank=True, help_text="别名、常用说法，空格分隔（拼音由系统生成）")
+    # Full pinyin and initials of the name and each keyword (tickets/pinyin.py), recomputed on save.
+    pinyin = models.TextField("拼音检索", blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -117,6 +130,14 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        from .pinyin import search_key
+
+        self.pinyin = search_key(self.name, self.keywords)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin"}
+        super().save(*args, **kwargs)
 
     @property
     def level(self) -> int:
@@ -886,3 +907,60 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.get_kind_display()} {self.get_status_display()}"
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch suggestions (tickets/suggest.py)
+# --------------------------------------------------------------------------------------------
+
+
+class DispatchConfig(models.Model):
+    """The centre's settings for dispatch suggestions: one row (``DispatchConfig.current()``)."""
+
+    preselect_confidence = models.DecimalField(
+        "预选把握阈值", max_digits=3, decimal_places=2, default=Decimal("0.60"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="第一建议的把握（模型概率）达到这个值时才在派单表单中预先选中；1 表示从不预选。")
+    history_months = models.PositiveSmallIntegerField(
+        "学习月数", default=12, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="每晚训练时学习最近多少个有办结工单的月份。")
+    half_life_months = models.DecimalField(
+        "权重半衰期（月）", max_digits=4, decimal_places=1, default=Decimal("3.0"),
+        validators=[MinValueValidator(Decimal("0.5"))],
+        help_text="越早的月份权重越低：每早这么多个月，权重减半。")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "派单建议设置"
+
+    def __str__(self) -> str:
+        return "派单建议设置"
+
+    @classmethod
+    def current(cls) -> DispatchConfig:
+        config = cls.objects.order_by("id").first()
+        return config or cls.objects.create()
+
+
+class DispatchModel(models.Model):
+    """One trained suggester: the fitted model (joblib, written by ``dispatch_model_train``), what it
+    learned from and its back-tested accuracy. The newest row is the one in use."""
+
+    trained_at = models.DateTimeField("训练时间", default=timezone.now, db_index=True)
+    first_month = models.CharField("最早月份", max_length=7)
+    last_month = models.CharField("最近月份", max_length=7)
+    months = models.PositiveSmallIntegerField("学习月数")
+    samples = models.PositiveIntegerField("学习工单数")
+    classes = models.PositiveSmallIntegerField("承办单位数")
+    test_month = models.CharField("回测月份", max_length=7, blank=True)
+    test_samples = models.PositiveIntegerField("回测工单数", default=0)
+    top1_accuracy = models.FloatField("回测第一建议准确率", null=True, blank=True)
+    top3_accuracy = models.FloatField("回测前三建议命中率", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    blob = models.BinaryField("模型", editable=False)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        verbose_name = verbose_name_plural = "派单建议模型"
+
+    def __str__(self) -> str:
+        return f"派单建议模型（{timezone.localtime(self.trained_at):%Y-%m-%d %H:%M}）"

@@ -3,6 +3,7 @@ both go through ``ticket_queryset_for_user``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -120,32 +121,106 @@ def ticket_duplicates(*, user: User, caller_phone: str = "", township_id: int | 
     return sorted(qs.order_by("-registered_at")[:limit], key=lambda t: (not t.is_open, -t.registered_at.timestamp()))
 
 
-def unit_suggestions(*, ticket: Ticket, limit: int = 3, days: int = 365) -> list[dict]:
-    """Units that handled tickets of the same category in the same township (then the same category
-    anywhere) during the last ``days`` days, most frequent first; the township's own government last."""
-    from django.db.models import Count
+@dataclass
+class DispatchAdvice:
+    """What the dispatch form shows: up to three units with a reason each, the unit to pre-select
+    (only when the model is sure enough), and an honest line about where the suggestions come from."""
 
-    from .models import Unit
+    suggestions: list[dict]
+    preselect: int | None
+    message: str
+    model: object | None = None
 
-    since = timezone.now() - timedelta(days=days)
-    base = Ticket.objects.filter(category_id=ticket.category_id, unit__isnull=False, unit__active=True,
-                                 registered_at__gte=since).exclude(pk=ticket.pk)
-    found: list[dict] = []
-    seen: set[int] = set()
-    scopes = [base.filter(township_id=ticket.township_id)] if ticket.township_id else []
-    scopes.append(base)
-    for reason, qs in zip(["同乡镇同类工单", "同类工单"][-len(scopes):], scopes, strict=True):
-        for row in qs.values("unit_id", "unit__short_name").annotate(n=Count("id")).order_by("-n", "unit_id")[:limit]:
-            if row["unit_id"] not in seen and len(found) < limit:
-                seen.add(row["unit_id"])
-                found.append({"unit_id": row["unit_id"], "name": row["unit__short_name"], "count": row["n"],
-                              "reason": reason})
-    if ticket.township_id and ticket.township_id not in seen and len(found) < limit:
-        township = Unit.objects.filter(pk=ticket.township_id, active=True).values("id", "short_name").first()
-        if township:
-            found.append({"unit_id": township["id"], "name": township["short_name"], "count": 0,
-                          "reason": "事发乡镇"})
-    return found
+
+_LOADED_MODELS: dict[int, object] = {}
+
+
+def dispatch_model_current():
+    """The newest trained dispatch model row, or None on a fresh install."""
+    from .models import DispatchModel
+
+    return DispatchModel.objects.defer("blob").order_by("-trained_at", "-id").first()
+
+
+def _trained(model_row):
+    from . import suggest
+    from .models import DispatchModel
+
+    if model_row.pk not in _LOADED_MODELS:
+        blob = DispatchModel.objects.values_list("blob", flat=True).get(pk=model_row.pk)
+        _LOADED_MODELS.clear()  # one model in memory per process: the newest
+        _LOADED_MODELS[model_row.pk] = suggest.Trained.loads(blob)
+    return _LOADED_MODELS[model_row.pk]
+
+
+def _percent(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
+def dispatch_advice(*, ticket: Ticket, limit: int = 3) -> DispatchAdvice:
+    """Suggested units for ``ticket`` from the newest trained model (tickets/suggest.py); without
+    one, only the ticket's own township, marked as a rule and never pre-selected."""
+    from . import suggest
+    from .models import DispatchConfig, Unit
+
+    config = DispatchConfig.current()
+    model_row = dispatch_model_current()
+    if model_row is None:
+        suggestions = []
+        if ticket.township_id and ticket.township.active:
+            suggestions.append({"unit_id": ticket.township_id, "name": ticket.township.short_name,
+                                "probability": None, "reason": "工单所属乡镇（按属地，不是模型建议）"})
+        return DispatchAdvice(suggestions=suggestions, preselect=None, message=(
+            "尚未训练派单建议模型（需要已办结工单的历史，每晚自动训练，也可执行 train_dispatch_model），"
+            "下面只列出工单所属乡镇，不预选。请按职责选择承办单位。"))
+    trained = _trained(model_row)
+    ranked = trained.rank(suggest.sample_from_ticket(ticket), limit=limit + 2)
+    units = Unit.objects.in_bulk([e["unit_id"] for e in ranked])
+    seen_by_category = trained.category_labels.get(ticket.category.code, {})
+    category_total = sum(seen_by_category.values())
+    suggestions = []
+    for entry in ranked:
+        unit = units.get(entry["unit_id"])
+        if unit is None or not unit.active:
+            continue
+        share = seen_by_category.get(entry["label"], 0) / category_total if category_total else 0
+        parts = []
+        if entry["label"] == suggest.TOWNSHIP:
+            parts.append("工单所属乡镇")
+            who = "事发乡镇"
+        else:
+            who = unit.short_name
+        if share:
+            parts.append(f"同类工单 {category_total} 件中 {_percent(share)} 由{who}办结")
+        elif category_total:
+            parts.append(f"同类工单 {category_total} 件中没有由{who}办结的")
+        else:
+            parts.append("此分类尚无办结历史")
+        if entry["words"]:
+            parts.append("诉求内容相近：" + "、".join(entry["words"]))
+        suggestions.append({"unit_id": unit.pk, "name": unit.short_name, "probability": entry["probability"],
+                            "percent": _percent(entry["probability"]), "reason": "；".join(parts)})
+        if len(suggestions) >= limit:
+            break
+    threshold = float(config.preselect_confidence)
+    preselect = None
+    if suggestions and suggestions[0]["probability"] >= threshold:
+        preselect = suggestions[0]["unit_id"]
+    message = (f"按 {model_row.first_month} 至 {model_row.last_month} 的 {model_row.samples} 件办结工单学习"
+               f"（{timezone.localtime(model_row.trained_at):%Y-%m-%d %H:%M} 训练）。")
+    if model_row.top1_accuracy is not None:
+        message += (f"回测 {model_row.test_month}（{model_row.test_samples} 件，模型未学过）："
+                    f"第一建议准确率 {_percent(model_row.top1_accuracy)}，前三命中 {_percent(model_row.top3_accuracy)}。")
+    elif model_row.note:
+        message += model_row.note
+    if suggestions and preselect is None:
+        message += f"第一建议把握不足 {_percent(threshold)}，未预选，请确认承办单位。"
+    return DispatchAdvice(suggestions=suggestions, preselect=preselect, message=message, model=model_row)
+
+
+def unit_suggestions(*, ticket: Ticket, limit: int = 3) -> list[dict]:
+    """The suggested units alone (see ``dispatch_advice``)."""
+    return dispatch_advice(ticket=ticket, limit=limit).suggestions
 
 
 def knowledge_answers(*, user: User, category_id: int | None, text: str = "", limit: int = 5) -> list[dict]:

@@ -90,3 +90,16 @@ from .exchange.tasks import (  # noqa: E402,F401
     outbox_sweep_task,
 )
 from .imports.tasks import import_job_run_task  # noqa: E402,F401
+
+
+@shared_task(bind=True, max_retries=3, autoretry_for=DATABASE_UNAVAILABLE_ERRORS, retry_backoff=60, retry_jitter=False)
+def dispatch_model_train_task(self) -> int | None:
+    """Nightly (beat): learn the dispatch suggestions again from the handled tickets."""
+    from . import suggest
+    from .services.dispatch import dispatch_model_train
+
+    try:
+        return dispatch_model_train().pk
+    except suggest.NotEnoughHistory as exc:
+        logger.info("dispatch model not trained: %s", exc)
+        return None

@@ -61,6 +61,7 @@ from .privacy import caller_view
 from .search import ticket_search
 from .selectors import (
     QUEUES,
+    dispatch_advice,
     knowledge_answers,
     open_tickets_by_caller,
     overdue_q,
@@ -69,7 +70,6 @@ from .selectors import (
     ticket_queryset_for_user,
     ticket_queue,
     tickets_by_caller,
-    unit_suggestions,
 )
 from .services.attachments import attachment_add
 from .services.deadlines import end_of_working_day, with_lights
@@ -287,10 +287,10 @@ def _form_for(action: str, data=None, files=None, *, ticket: Ticket | None = Non
     if action == "dispatch":
         form = DispatchForm(data)
         if ticket is not None and data is None:
-            suggestions = unit_suggestions(ticket=ticket)
-            form.suggestions = suggestions
-            if suggestions:
-                form.initial["unit"] = suggestions[0]["unit_id"]
+            form.advice = dispatch_advice(ticket=ticket)
+            form.suggestions = form.advice.suggestions
+            if form.advice.preselect:
+                form.initial["unit"] = form.advice.preselect
         return form
     if action == "redispatch":
         return RedispatchForm(data)

@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.exchange.tasks.outbox_sweep_task",
         "schedule": timedelta(seconds=env.int("HOTLINE_OUTBOX_SWEEP_SECONDS", default=60)),
     },
+    # Dispatch suggestions learned again from the day's handled tickets (tickets/suggest.py).
+    "tickets-dispatch-model-train": {
+        "task": "tickets.tasks.dispatch_model_train_task",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "tickets-notification-sweep": {
         "task": "tickets.exchange.tasks.notification_sweep_task",
         "schedule": timedelta(seconds=env.int("HOTLINE_SMS_SWEEP_SECONDS", default=60)),

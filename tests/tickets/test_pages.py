@@ -279,16 +279,20 @@ def test_service_refusal_is_shown_on_the_page(client, dispatcher, ticket_in):
     assert ticket.status == Status.RETURN_PENDING
 
 
-def test_dispatch_form_suggests_unit_from_history(client, dispatcher, ticket_in, new_ticket, unit_a):
-    # given: earlier tickets of the same category and township went to 纸坊镇
+def test_dispatch_form_without_a_model_lists_the_township_and_preselects_nothing(client, dispatcher, ticket_in,
+                                                                                 new_ticket, unit_a):
+    # given: history, but no trained suggester (tests/tickets/test_dispatch_suggest.py covers the model)
     ticket_in("handling")
     ticket = new_ticket()
     login(client, dispatcher)
     # when
     response = client.get(reverse("tickets:detail", args=[ticket.pk]))
-    # then
+    # then: the township by rule, said so; the dispatcher chooses
     form = next(a["form"] for a in response.context["actions"] if a["action"] == "dispatch")
-    assert form.suggestions[0]["unit_id"] == unit_a.pk and form.initial["unit"] == unit_a.pk
+    assert [s["unit_id"] for s in form.suggestions] == [unit_a.pk] and "unit" not in form.initial
+    page = response.content.decode()
+    assert "尚未训练派单建议模型" in page and '<optgroup label="乡镇街道">' in page
+    assert '<optgroup label="公用事业和企业">' in page and 'data-unit-search="id_unit"' in page
 
 
 @pytest.mark.parametrize(("name", "content", "ok"), [

@@ -48,6 +48,7 @@ COLUMNS = {
     "诉求类型": True, "问题分类": True, "诉求内容": True, "来电人": False, "联系电话": False, "事发地址": False,
     "所属乡镇": False, "承办单位": False, "派单时间": False, "签收时间": False, "签收时限": False,
     "办结时间": False, "办理时限": False, "退单次数": False, "延期次数": False, "回访结果": False, "是否解决": False,
+    "答复内容": False,
 }
 SOURCES = {label: value for value, label in Source.choices}
 MODES = {label: value for value, label in HandlingMode.choices}
@@ -61,7 +62,7 @@ ROW_FIELDS = [
     "content", "caller_name", "caller_phone", "caller_phone_digest", "address", "township_id", "unit_id",
     "status", "registered_at", "dispatch_deadline", "dispatched_at", "sign_deadline", "signed_at",
     "handle_deadline", "replied_at", "closed_at", "deadline_warning", "return_count", "extension_count",
-    "callback_result", "callback_resolved", "callback_at",
+    "callback_result", "callback_resolved", "callback_at", "reply_text",
 ]
 # Caller data never goes into event data (it is append-only and not encrypted).
 CALLER_FIELDS = frozenset({"caller_name", "caller_phone", "caller_phone_digest"})
@@ -146,6 +147,7 @@ class TicketImporter(Importer):
         address = t(row, cells, "事发地址", max_length=_MAX["address"])
         township_name = t(row, cells, "所属乡镇", max_length=100)
         unit_name = t(row, cells, "承办单位", max_length=100)
+        reply_text = t(row, cells, "答复内容", max_length=_MAX.get("reply_text") or 5000)
         dispatched_at = self.time(row, cells, "派单时间")
         signed_at = self.time(row, cells, "签收时间")
         sign_deadline = self.time(row, cells, "签收时限")
@@ -216,6 +218,7 @@ class TicketImporter(Importer):
             "signed_at": None, "handle_deadline": None, "replied_at": None, "closed_at": None,
             "deadline_warning": "", "return_count": return_count or 0, "extension_count": extension_count or 0,
             "callback_result": callback or "", "callback_resolved": resolved, "callback_at": None,
+            "reply_text": reply_text,
         }
         record = {"row": row, "fields": fields, "category_key": category_key, "platform_name": platform_name,
                   "moves": []}
@@ -303,7 +306,7 @@ class TicketImporter(Importer):
         for record in new:
             row = dict(record["fields"])
             row.update(title="", upstream_deadline=None, urgent=False, confidential=False, contact_granted=False,
-                       registered_by_id=actor_id, feedback_deadline=None, reply_text="", internal_note="",
+                       registered_by_id=actor_id, feedback_deadline=None, internal_note="",
                        redo_count=0, closed_by_judgement=False, merged_into_id=None, created_at=now, updated_at=now)
             rows.append(row)
         ids = insert_rows(Ticket, rows, with_ids=True)

@@ -2,6 +2,17 @@
 (function () {
   "use strict";
 
+  /* One search rule for the pickers (categories, units): letters match the start of a word of the
+     option's pinyin key (data-pinyin: full pinyin and initials, tickets/pinyin.py), so "ts" finds
+     停水 but not the "ts" inside "qtsx"; anything else (Chinese, codes) is a substring of the text. */
+  window.hotlineMatches = function (option, term) {
+    if (/^[a-z]+$/.test(term)) {
+      return (" " + (option.dataset.pinyin || "")).indexOf(" " + term) !== -1;
+    }
+    var hay = ((option.dataset.search || "") + " " + (option.dataset.label || "")).toLowerCase();
+    return hay.indexOf(term) !== -1 || hay.replace(/—/g, "").indexOf(term) !== -1;
+  };
+
   // --- Searchable category picker (Chinese text, code, pinyin initials) -----------------------
   function initCombo(root) {
     var input = root.querySelector('[role="combobox"]');
@@ -26,8 +37,7 @@
     function filter() {
       var terms = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
       options.forEach(function (o) {
-        var hay = (o.dataset.search + " " + o.dataset.label).toLowerCase();
-        o.hidden = !terms.every(function (t) { return hay.indexOf(t) !== -1 || hay.replace(/—/g, "").indexOf(t) !== -1; });
+        o.hidden = !terms.every(function (t) { return window.hotlineMatches(o, t); });
       });
       open();
       highlight(0);
@@ -144,11 +154,50 @@
   });
 })();
 
+/* The dispatch unit picker: a grouped <select> (works without JS) and a search box that narrows
+   it by name, full pinyin or initials (the same rule as the category picker). */
+function unitPickerFilter(search) {
+  var select = document.getElementById(search.getAttribute("data-unit-search"));
+  if (!select) { return; }
+  var terms = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  var shown = 0;
+  var first = null;
+  Array.prototype.forEach.call(select.options, function (o) {
+    if (!o.value) { o.hidden = terms.length > 0; return; }
+    var ok = terms.every(function (t) { return window.hotlineMatches(o, t); });
+    o.hidden = !ok;
+    if (ok) { shown += 1; if (!first) { first = o; } }
+  });
+  Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
+    g.hidden = !Array.prototype.some.call(g.children, function (o) { return !o.hidden; });
+  });
+  if (terms.length) {
+    select.size = Math.max(2, Math.min(10, shown + select.querySelectorAll("optgroup:not([hidden])").length));
+    var current = select.options[select.selectedIndex];
+    if (first && (!current || current.hidden)) { select.value = first.value; }
+  } else {
+    select.removeAttribute("size");
+  }
+  search.setAttribute("aria-description", shown ? "找到 " + shown + " 个单位" : "没有匹配的单位");
+}
+document.addEventListener("input", function (e) {
+  if (e.target.hasAttribute && e.target.hasAttribute("data-unit-search")) { unitPickerFilter(e.target); }
+});
+document.addEventListener("keydown", function (e) {
+  var search = e.target.hasAttribute && e.target.hasAttribute("data-unit-search") ? e.target : null;
+  if (!search || (e.key !== "ArrowDown" && e.key !== "Enter")) { return; }
+  var select = document.getElementById(search.getAttribute("data-unit-search"));
+  if (select) { e.preventDefault(); e.stopPropagation(); select.focus(); }
+}, true);
+
 /* Suggested unit chips on the dispatch form. */
 document.addEventListener("click", function (e) {
   var chip = e.target.closest && e.target.closest("[data-pick-unit]");
   if (!chip) { return; }
-  var select = chip.closest("form").querySelector('select[name="unit"]');
+  var form = chip.closest("form");
+  var search = form.querySelector("[data-unit-search]");
+  if (search && search.value) { search.value = ""; unitPickerFilter(search); }
+  var select = form.querySelector('select[name="unit"]');
   if (select) { select.value = chip.getAttribute("data-pick-unit"); select.focus(); }
 });
 

@@ -333,13 +333,18 @@ class Seeder:
         return ticket
 
     def returned_then_closed(self, t0: datetime) -> Ticket:
+        # First sent to the wrong unit, which returns it; re-dispatched to the unit whose matter it is
+        # (the history the dispatch suggester learns from holds the unit that finally handled it).
         ticket, topic = self.register(t0)
-        ticket = self.dispatch(ticket, topic, at := self.later(t0, 0.5, 4))
+        right = self.unit_for(ticket, topic)
+        wrong = ticket.township if right != ticket.township else self.units["城市管理局"]
+        ticket = self.dispatch(ticket, topic, at := self.later(t0, 0.5, 4), unit=wrong)
         ticket = services.ticket_return_request(ticket=ticket, actor=self.handler(ticket.unit),
-                                                reason=self.rng.choice(RETURN_REASONS), at=(at := self.later(at, 1, 8)))
+                                                reason=f"该事项不属于本单位职责，请改派{right.short_name}。",
+                                                at=(at := self.later(at, 1, 8)))
         ticket = services.ticket_return_decide(ticket=ticket, actor=self.dispatcher, approve=True,
                                                note="同意退单，改派。", at=(at := self.later(at, 1, 6)))
-        ticket = self.dispatch(ticket, topic, at := self.later(at, 0.5, 3), unit=ticket.township)
+        ticket = self.dispatch(ticket, topic, at := self.later(at, 0.5, 3), unit=right)
         ticket = self.sign(ticket, at := self.later(at, 1, 6))
         ticket = self.reply(ticket, topic, at := self.later(at, 12, 72))
         ticket = self.review(ticket, at := self.later(at, 1, 8))
