@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from tickets import services
-from tickets.models import AppealType, Status, Ticket, TimeLimitRule, Urge
+from tickets.models import AppealType, Notification, NotificationKind, Status, Ticket, TimeLimitRule, Urge
 from tickets.selectors import due_soon_q, overdue_q, ticket_queue
 from tickets.services.deadlines import (
     Light,
@@ -149,6 +149,10 @@ def test_first_feedback_is_urged_automatically_once(make, unit_handler):
     assert (first, again) == (1, 0)
     notes = list(Urge.objects.filter(ticket=ticket, automatic=True).order_by("created_at").values_list("note", flat=True))
     assert notes == ["工单即将到期，请抓紧办理。", "紧急件首次反馈时限即将到期，请尽快反馈办理情况。"]
+    # and the unit's text messages name the limit each urge was about
+    texts = list(Notification.objects.filter(ticket=ticket, kind=NotificationKind.DUE_SOON).order_by("id")
+                 .values_list("text", flat=True))
+    assert len(texts) == 2 and "到签收时限" in texts[0] and "到首次反馈时限" in texts[1]
 
 
 # --- Pages -----------------------------------------------------------------------------------------
