@@ -88,7 +88,7 @@ def test_closed_month_rates_equal_the_assessment_with_grace_and_basic_weight(mak
     assert stats["this"]["resolved"] == scoring.format_fraction(Fraction(14, 20))
 
 
-def test_running_month_on_the_first_compares_with_the_same_hours_of_last_month(make_tickets, township, new_ticket):
+def test_running_month_on_the_first_compares_with_the_same_hours_of_last_month(new_ticket):
     # given: April has tickets all month long; 2 on 1 April before 09:00, and 3 so far on 1 May
     for day in range(1, 31):
         new_ticket(registered_at=at(2024, 4, day, 14, 0))

@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from tickets import services
-from tickets.models import AppealType, Status, Ticket, TimeLimitRule, Urge
+from tickets.models import AppealType, Notification, NotificationKind, Status, Ticket, TimeLimitRule, Urge
 from tickets.selectors import due_soon_q, overdue_q, ticket_queue
 from tickets.services.deadlines import (
     Light,
@@ -149,6 +149,10 @@ def test_first_feedback_is_urged_automatically_once(make, unit_handler):
     assert (first, again) == (1, 0)
     notes = list(Urge.objects.filter(ticket=ticket, automatic=True).order_by("created_at").values_list("note", flat=True))
     assert notes == ["工单即将到期，请抓紧办理。", "紧急件首次反馈时限即将到期，请尽快反馈办理情况。"]
+    # and the unit's text messages name the limit each urge was about
+    texts = list(Notification.objects.filter(ticket=ticket, kind=NotificationKind.DUE_SOON).order_by("id")
+                 .values_list("text", flat=True))
+    assert len(texts) == 2 and "到签收时限" in texts[0] and "到首次反馈时限" in texts[1]
 
 
 # --- Pages -----------------------------------------------------------------------------------------
@@ -175,3 +179,24 @@ def test_pages_show_a_new_ticket_green_and_an_aging_one_yellow(client, dispatche
     assert 'data-limit="feedback" data-light="yellow"' in detail_urgent and "首次反馈即将超期" in detail_urgent
     assert 'data-limit="handle" data-light="green"' in detail_urgent and 'id="feedback-deadline"' in detail_urgent
     assert queue == {aging.pk, urgent.pk}
+
+
+def test_the_administrator_edits_the_yellow_share_per_rule(client, admin_user, make):
+    # given
+    rule = TimeLimitRule.objects.order_by("valid_from").first()
+    ticket = make(at(2024, 5, 7, 22, 0))  # 10 of 24 working hours left to sign at NOW
+    client.force_login(admin_user)
+    url = reverse("admin:tickets_timelimitrule_change", args=[rule.pk])
+    form = {"valid_from": rule.valid_from.isoformat(), "dispatch_hours": rule.dispatch_hours,
+            "sign_working_hours": rule.sign_working_hours, "urgent_sign_hours": rule.urgent_sign_hours,
+            "urgent_feedback_hours": rule.urgent_feedback_hours, "note": rule.note}
+    assert "黄灯：剩余时限比例（%）" in client.get(url).content.decode()
+    # when: a share out of range, then 50
+    refused = client.post(url, {**form, "yellow_percent": 0})
+    accepted = client.post(url, {**form, "yellow_percent": 50})
+    # then
+    assert refused.status_code == 200 and "确保该值大于或等于1" in refused.content.decode()
+    assert accepted.status_code == 302
+    rule.refresh_from_db()
+    assert rule.yellow_percent == 50
+    assert light_at(ticket) == Light.YELLOW
