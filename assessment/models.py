@@ -234,6 +234,8 @@ class ChangeRecord(AppendOnlyModel):
         if value is None:
             return "—"
         if isinstance(value, dict):
+            if not value:
+                return "（无）"
             return "；".join(f"{CHANGE_FIELD_LABELS.get(k, k)}：{ChangeRecord._text(v)}" for k, v in value.items())
         if isinstance(value, list):
             return "、".join(ChangeRecord._text(v) for v in value) or "（无）"
