@@ -234,9 +234,14 @@ class ChangeRecord(AppendOnlyModel):
         if value is None:
             return "—"
         if isinstance(value, dict):
-            return "；".join(f"{CHANGE_FIELD_LABELS.get(k, k)}：{ChangeRecord._text(v)}" for k, v in value.items())
+            if not value:
+                return "（无）"
+            items = list(value.items())
+            text = "；".join(f"{CHANGE_FIELD_LABELS.get(k, k)}：{ChangeRecord._text(v)}" for k, v in items[:12])
+            return text + (f"……等{len(items)}项" if len(items) > 12 else "")
         if isinstance(value, list):
-            return "、".join(ChangeRecord._text(v) for v in value) or "（无）"
+            text = "、".join(ChangeRecord._text(v) for v in value[:12]) or "（无）"
+            return text + (f"……等{len(value)}个" if len(value) > 12 else "")
         if isinstance(value, bool):
             return "是" if value else "否"
         text = str(value)
@@ -270,5 +275,5 @@ CHANGE_FIELD_LABELS = {
     "min_tickets": "计入考核最少工单量", "stationing_deduction": "未完成派驻扣分",
     "sign_grace_minutes": "签收宽限", "close_grace_minutes": "办结宽限", "evaluation_day": "评价截止日",
     "note": "说明", "work": "业务工作", "hot_issues": "热点难点问题", "typical_cases": "典型案例",
-    "stationing": "派驻工作", "extra": "其他章节",
+    "stationing": "派驻工作", "extra": "其他章节", "scores": "得分（排名）",
 }

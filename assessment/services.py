@@ -245,9 +245,11 @@ def assessment_compute(*, month: date | str, actor: User | None = None,
     weights = scoring.Weights.from_rule(rule)
 
     # Serialise concurrent runs of the same month on the run row.
-    run, _ = AssessmentRun.objects.select_for_update().get_or_create(
+    run, created = AssessmentRun.objects.select_for_update().get_or_create(
         month=month, defaults={"rule_set": rule, "evaluated_at": evaluated_at, "status": RunStatus.RUNNING}
     )
+    # What the run replaces, for the trail: its summary and every unit's score and rank.
+    previous = None if created else _run_summary(run, list(run.scores.all()))
     run.scores.all().delete()
 
     counts = month_counts(month=month, evaluated_at=evaluated_at, rule=rule)
@@ -318,13 +320,30 @@ def assessment_compute(*, month: date | str, actor: User | None = None,
     run.ticket_count = sum(c["tickets"] for uid, c in counts.items())
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save()
-    trail.record(kind=ChangeKind.COMPUTE, month=month, actor=actor, target=str(run), after={
-        "rule_set": f"{rule.valid_from:%Y-%m}", "evaluated_at": evaluated_at, "ticket_count": run.ticket_count,
+    after = _run_summary(run, scores)
+    before = None
+    if previous is not None:
+        # Only the units whose score or rank moved are listed, on both sides.
+        moved = {name for name in set(previous["scores"]) | set(after["scores"])
+                 if previous["scores"].get(name) != after["scores"].get(name)}
+        before = {**previous, "scores": {n: v for n, v in previous["scores"].items() if n in moved}}
+        after = {**after, "scores": {n: v for n, v in after["scores"].items() if n in moved}}
+    trail.record(kind=ChangeKind.COMPUTE, month=month, actor=actor, target=str(run), before=before, after=after)
+    return run
+
+
+def _run_summary(run: AssessmentRun, scores: list[UnitScore]) -> dict:
+    """A run as the trail keeps it: rule, evaluation time, counts, stationing, adjustments, and each
+    listed unit's "score（第rank名）"."""
+    return {
+        "rule_set": f"{run.rule_set.valid_from:%Y-%m}", "evaluated_at": run.evaluated_at,
+        "ticket_count": run.ticket_count if run.status == RunStatus.DONE else sum(s.tickets for s in scores),
         "scored": sum(1 for row in scores if not row.excluded),
         "stationing_incomplete": [row.unit_name for row in scores if row.stationing_deduction],
         "adjustments": {row.unit_name: f"{row.adjustments:.2f}" for row in scores if row.adjustments},
-    })
-    return run
+        "scores": {row.unit_short_name: f"{scoring.format_score(row.score)}（第{row.rank}名）"
+                   for row in scores if not row.excluded},
+    }
 
 
 def exact_indicators(score: UnitScore, rule: RuleSet) -> dict[str, Fraction]:

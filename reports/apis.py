@@ -1,9 +1,11 @@
 """Bulletin API: ``GET /api/bulletins/YYYY-MM/`` (public once published; drafts to centre roles),
 ``POST /api/bulletins/YYYY-MM/build/``, ``PATCH /api/bulletins/YYYY-MM/`` (sections, date),
-``POST /api/bulletins/YYYY-MM/override/`` and ``POST /api/bulletins/YYYY-MM/publish/``."""
+``POST /api/bulletins/YYYY-MM/override/``, ``POST /api/bulletins/YYYY-MM/publish/`` and
+``POST /api/bulletins/YYYY-MM/schedule/`` (publication day, hold)."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -108,3 +110,42 @@ class BulletinPublishApi(APIView):
     def post(self, request, period: str):
         bulletin = services.bulletin_publish(bulletin=_bulletin(period), actor=request.user)
         return Response(bulletin.as_json())
+
+
+class BulletinScheduleApi(APIView):
+    """The publication day and the hold of a draft (editors): the beat job publishes the built draft
+    on ``publish_on`` unless ``held``. Each change is recorded in the change trail."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        publish_on = serializers.DateField(required=False)
+        held = serializers.BooleanField(required=False)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    class OutputSerializer(serializers.Serializer):
+        period = serializers.CharField()
+        status = serializers.CharField()
+        publish_on = serializers.DateField(allow_null=True)
+        held = serializers.BooleanField()
+
+    @extend_schema(operation_id="bulletins_schedule", summary="设定简报计划发布日、暂缓或取消暂缓（理由必填）",
+                   parameters=[PERIOD_PARAM], request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, period: str):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        bulletin = _bulletin(period)
+        if not bulletin.is_published and not has_role(request.user, BULLETIN_DRAFT_ROLES):
+            raise NotFound("该期简报不存在或尚未发布。")  # a draft is not revealed (same rule as GET)
+        reason = v.get("reason", "")
+        with transaction.atomic():
+            if "publish_on" in v:
+                bulletin = services.bulletin_schedule(bulletin=bulletin, actor=request.user,
+                                                      publish_on=v["publish_on"], reason=reason)
+            if "held" in v:
+                change = services.bulletin_hold if v["held"] else services.bulletin_unhold
+                bulletin = change(bulletin=bulletin, actor=request.user, reason=reason)
+            if "publish_on" not in v and "held" not in v:
+                raise InvalidInput("请提供 publish_on 或 held。", fields={"publish_on": ["publish_on 或 held 至少填一项。"]})
+        return Response(self.OutputSerializer(bulletin).data)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("bulletins/<str:period>/build/", apis.BulletinBuildApi.as_view(), name="api-bulletin-build"),
     path("bulletins/<str:period>/override/", apis.BulletinOverrideApi.as_view(), name="api-bulletin-override"),
     path("bulletins/<str:period>/publish/", apis.BulletinPublishApi.as_view(), name="api-bulletin-publish"),
+    path("bulletins/<str:period>/schedule/", apis.BulletinScheduleApi.as_view(), name="api-bulletin-schedule"),
 ]

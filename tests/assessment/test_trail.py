@@ -266,3 +266,18 @@ def test_reversal_and_trail_per_role_on_api_and_page(client, personas, unit_a, a
         assert Adjustment.objects.count() == 2
     shows_trail = month_page.status_code == 200 and "变更记录" in month_page.content.decode()
     assert shows_trail is (role not in ("unit_handler", "anonymous"))
+
+
+def test_recompute_records_the_scores_it_replaces(april, assessor):
+    # given the month computed, then stationing completed for 自来水公司 and the month computed again
+    water = april
+    assessment_compute(month=MONTH, evaluated_at=EVAL_APRIL, actor=assessor)
+    stationing_set(unit=water, month=MONTH, complete=True, actor=assessor, reason="补派到位")
+    assessment_compute(month=MONTH, evaluated_at=EVAL_APRIL, actor=assessor)
+    # then the second run's record shows the move of that unit only, before and after
+    first, second = ChangeRecord.objects.filter(kind=ChangeKind.COMPUTE).order_by("id")
+    assert first.before is None and water.short_name in first.after["scores"]
+    assert second.before["scores"] == {water.short_name: "95（第2名）"}
+    assert second.after["scores"] == {water.short_name: "100（第1名）"}
+    assert water.name in second.before["stationing_incomplete"]
+    assert water.name not in second.after["stationing_incomplete"]

@@ -207,3 +207,42 @@ def test_public_files_rendered_once_per_published_version(client, directory, edi
     assert calls["docx"] == 2
     assert BulletinFile.objects.filter(bulletin=bulletin, kind="docx").count() == 2
     assert response["Content-Disposition"] == 'attachment; filename="bulletin-2024-04.docx"'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_schedule_and_hold_api_per_role(personas, draft, role):
+    user = _user(personas, role)
+    api = APIClient()
+    if user is not None:
+        api.force_authenticate(user)
+    # when the user moves the day and holds the draft
+    response = api.post("/api/bulletins/2024-04/schedule/",
+                        {"publish_on": "2024-05-20", "held": True, "reason": "等待审定"}, format="json")
+    bulletin = Bulletin.objects.get()
+    # then only editors and admins change it; assessors (who may build) get 403, others do not see it
+    if role in ("editor", "admin"):
+        assert response.status_code == 200 and response.json()["held"] is True
+        assert bulletin.held and bulletin.publish_on == dt.date(2024, 5, 20)
+        assert ChangeRecord.objects.filter(kind__in=[ChangeKind.BULLETIN_SCHEDULE, ChangeKind.BULLETIN_HOLD]).count() == 2
+    else:
+        expected = 403 if role == "assessor" else (401 if role == "anonymous" else 404)
+        assert response.status_code in ((401, 403) if role == "anonymous" else (expected,))
+        assert not bulletin.held and bulletin.publish_on == dt.date(2024, 5, 10)
+        assert not ChangeRecord.objects.filter(kind=ChangeKind.BULLETIN_HOLD).exists()
+
+
+@pytest.mark.django_db
+def test_schedule_api_refuses_bad_input_and_writes_nothing(editor, draft):
+    api = APIClient()
+    api.force_authenticate(editor)
+    hold_without_reason = api.post("/api/bulletins/2024-04/schedule/", {"publish_on": "2024-05-20", "held": True},
+                                   format="json")
+    assert hold_without_reason.status_code == 400 and hold_without_reason.json()["code"]
+    bad_date = api.post("/api/bulletins/2024-04/schedule/", {"publish_on": "明天"}, format="json")
+    assert bad_date.status_code == 400
+    nothing = api.post("/api/bulletins/2024-04/schedule/", {}, format="json")
+    assert nothing.status_code == 400
+    bulletin = Bulletin.objects.get()
+    assert bulletin.publish_on == dt.date(2024, 5, 10) and not bulletin.held
+    assert not ChangeRecord.objects.exclude(kind=ChangeKind.BULLETIN_BUILD).exists()
