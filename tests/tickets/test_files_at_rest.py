@@ -66,3 +66,22 @@ def test_attachment_paths_are_random_not_the_date_and_name(media_in_tmp, unit_ha
         assert re.fullmatch(r"attachments/[0-9a-f]{32}\.png", attachment.file.name), attachment.file.name
         assert attachment.original_name == "现场 照片.png"
     assert first.file.name != second.file.name
+
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("operator", 200), ("dispatcher", 200), ("unit_handler", 200), ("other_unit_handler", 404), ("assessor", 200),
+    ("editor", 200), ("leader", 200), ("admin_user", 200), (None, 302),
+])
+def test_the_attachment_view_checks_the_ticket_for_each_role(client, request, media_in_tmp, unit_handler,
+                                                             ticket_in, role, status):
+    # given
+    ticket = ticket_in("handling")
+    attachment = attachment_add(ticket=ticket, actor=unit_handler, file=SimpleUploadedFile("现场.png", PNG))
+    if role:
+        client.force_login(request.getfixturevalue(role))
+    # when
+    response = client.get(reverse("tickets:attachment", args=[ticket.pk, attachment.pk]))
+    # then
+    assert response.status_code == status
+    if status != 200:
+        assert PNG not in b"".join(getattr(response, "streaming_content", [response.content]))

@@ -301,3 +301,25 @@ def test_a_pending_job_keeps_its_file_under_a_random_name(dispatcher, media_in_t
 
     assert re.fullmatch(r"imports/[0-9a-f]{32}\.csv", job.file.name), job.file.name
     assert [p.name for p in stored_files(media_in_tmp)] == [job.file.name.split("/")[1]]
+
+
+def test_the_upgrade_deletes_the_files_of_jobs_that_finished_before_it(dispatcher, media_in_tmp):
+    # given: jobs as the previous release left them (file kept after the job ended)
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+
+    migration = importlib.import_module("tickets.migrations.0009_h5_random_file_names_import_error_count")
+    jobs = {}
+    for status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PENDING):
+        job = ImportJob(kind="calls", original_name="calls.csv", created_by=dispatcher, status=status)
+        job.file.save("calls.csv", ContentFile(b"\xe4\xb8\xbb\xe5\x8f\xab\xe5\x8f\xb7\xe7\xa0\x81\n13812345678\n"))
+        jobs[status] = job
+    # when
+    migration.delete_finished_import_files(apps, None)
+    # then
+    for job in jobs.values():
+        job.refresh_from_db()
+    assert not jobs[ImportStatus.DONE].file and not jobs[ImportStatus.FAILED].file
+    assert [p.name for p in stored_files(media_in_tmp)] == [jobs[ImportStatus.PENDING].file.name.split("/")[1]]

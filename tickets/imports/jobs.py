@@ -117,7 +117,7 @@ def _import_file_delete(job: ImportJob) -> None:
 def import_job_state(job: ImportJob) -> dict:
     state = {"id": job.pk, "kind": job.kind, "status": job.status, "status_label": job.get_status_display(),
              "file": job.original_name, "processed": job.processed, "total": job.total, "phase": "",
-             "errors": job.errors, "error_count": job.error_count, "error_code": job.error_code,
+             "errors": job.errors, "error_count": job.error_count or len(job.errors), "error_code": job.error_code,
              "summary": job.summary}
     if job.status == ImportStatus.RUNNING:
         live = cache.get(_progress_key(job.pk))

@@ -120,7 +120,9 @@ def read_table(data: bytes, name: str = "") -> Table:
     limits = Limits.current()
     if len(data) > limits.file_bytes:
         raise file_too_large(len(data), limits)
-    raw_rows = _xlsx_rows(data, limits) if _kind(data) == "xlsx" else _csv_rows(data, limits)
+    xlsx = _kind(data) == "xlsx"
+    raw_rows = _xlsx_rows(data, limits) if xlsx else _csv_rows(data, limits)
+    unescape = xlsx or b"'" in data  # a CSV without any apostrophe has nothing to reverse (and reads faster)
     headers: list[str] | None = None
     rows: list[tuple[int, list[object]]] = []
     for number, cells in raw_rows:
@@ -135,7 +137,7 @@ def read_table(data: bytes, name: str = "") -> Table:
             continue
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
-        rows.append((number, [spreadsheet_cell_read(c) for c in cells]))
+        rows.append((number, [spreadsheet_cell_read(c) for c in cells] if unescape else cells))
     if headers is None:
         raise _fail("文件为空。")
     if not rows:
@@ -165,9 +167,10 @@ def _csv_rows(data: bytes, limits: Limits):
                 raise _too_many_rows(limits)
             if len(cells) > MAX_COLUMNS:
                 raise _too_many_columns(number)
-            for column, cell in enumerate(cells, start=1):
-                if len(cell) > quick and len(cell.encode()) > limits.cell_bytes:
-                    raise _cell_too_large(limits, number, column)
+            if max(map(len, cells), default=0) > quick:
+                for column, cell in enumerate(cells, start=1):
+                    if len(cell) > quick and len(cell.encode()) > limits.cell_bytes:
+                        raise _cell_too_large(limits, number, column)
             yield number, cells
     except csv.Error as exc:
         raise _fail(f"CSV格式错误：{exc}") from exc
