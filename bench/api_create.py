@@ -4,7 +4,10 @@ A fresh PostgreSQL database (``BENCH_DATABASE_URL``), migrated, with the Ruzhou 
 operator and a token; ``gunicorn hotline.wsgi -w 4 --threads 1`` on a free loopback port with DEBUG
 off; 16 concurrent keep-alive clients post tickets until N tickets (default 3,000) or a time bound.
 Prints throughput, latency percentiles and errors; checks that the database holds as many tickets as
-the API acknowledged. Never asserts timings.
+the API acknowledged. In the same run and the same gunicorn, the same clients post the same payloads
+to a floor endpoint (``bench/_floor_urls.py``: a bare DRF serializer + one ticket row + one event),
+before and after the product, and the ratio product / floor is printed with the targets (≥ 0.45,
+p99 < 50 ms) met or not. Never asserts timings.
 
 Options (after ``--`` with ``python -m bench api_create -- …``): ``--tickets N``, ``--clients N``,
 ``--max-seconds S``, ``--workers N``, ``--threads N``, ``--warmup N``, ``--keep-db``.
@@ -49,6 +52,9 @@ print(json.dumps({
     "categories": list(Category.objects.filter(parent__isnull=False, active=True).values_list("code", flat=True)),
     "appeal_types": list(AppealType.objects.values_list("code", flat=True)),
     "channels": list(Channel.objects.values_list("code", flat=True)),
+    "ids": {"category": dict(Category.objects.filter(parent__isnull=False).values_list("code", "id")),
+            "appeal_type": dict(AppealType.objects.values_list("code", "id")),
+            "channel": dict(Channel.objects.values_list("code", "id"))},
 }))
 """
 
@@ -103,7 +109,8 @@ def payloads(directory: dict, seed: int = 12345):
         }
 
 
-def post_all(base_url: str, token: str, bodies, *, total: int, clients: int, max_seconds: float):
+def post_all(base_url: str, token: str, bodies, *, total: int, clients: int, max_seconds: float,
+             path: str = "/api/tickets/"):
     """``clients`` threads with keep-alive sessions post until ``total`` tickets are sent or time is up.
     Returns (latencies of 201 responses in ms, error count, error samples, elapsed seconds)."""
     lock = threading.Lock()
@@ -111,7 +118,7 @@ def post_all(base_url: str, token: str, bodies, *, total: int, clients: int, max
     latencies: list[float] = []
     errors: list[str] = []
     deadline = time.monotonic() + max_seconds
-    url = f"{base_url}/api/tickets/"
+    url = f"{base_url}{path}"
 
     def client():
         session = requests.Session()
@@ -147,10 +154,62 @@ def post_all(base_url: str, token: str, bodies, *, total: int, clients: int, max
     return latencies, errors, time.monotonic() - started
 
 
+def floor_bodies(directory: dict, seed: int = 12345):
+    """The same payloads for the floor endpoint, with ids instead of codes (it looks nothing up)."""
+    ids = directory["ids"]
+    for body in payloads(directory, seed):
+        yield {"appeal_type": ids["appeal_type"][body["appeal_type"]], "category": ids["category"][body["category"]],
+               "channel": ids["channel"][body["channel"]], "township": body["township"], "title": body["title"],
+               "content": body["content"], "caller_name": body["caller_name"], "caller_phone": body["caller_phone"],
+               "address": body["address"]}
+
+
+def measure(server, database_url: str, token: str, bodies, options, *, path: str) -> dict:
+    """Warm up, then post ``options.tickets`` bodies to ``path``; throughput, latencies, CPU per ticket."""
+    _, warm_errors, _ = post_all(server.base_url, token, bodies, total=options.warmup, clients=options.clients,
+                                 max_seconds=60, path=path)
+    if options.warmup and len(warm_errors) == options.warmup:
+        raise RuntimeError(f"every warm-up request to {path} failed, e.g. {warm_errors[0]}")
+    load_before = load_average()
+    app_cpu, db_cpu, client_cpu = (process_tree_cpu_seconds(server.process.pid),
+                                   database_backends_cpu_seconds(database_url), time.process_time())
+    latencies, errors, elapsed = post_all(server.base_url, token, bodies, total=options.tickets,
+                                          clients=options.clients, max_seconds=options.max_seconds, path=path)
+    app_cpu = process_tree_cpu_seconds(server.process.pid) - app_cpu
+    db_cpu = database_backends_cpu_seconds(database_url) - db_cpu
+    client_cpu = time.process_time() - client_cpu
+    latencies.sort()
+    done = max(len(latencies), 1)
+    server_ms = (app_cpu + db_cpu) * 1000 / done
+    figures = {
+        "created": len(latencies),
+        "warmup_created": options.warmup - len(warm_errors),
+        "errors": len(errors),
+        "elapsed_s": round(elapsed, 2),
+        "throughput_tickets_per_s": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+        "latency_p99_ms": round(percentile(latencies, 99), 1),
+        "latency_mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
+        "latency_max_ms": round(latencies[-1], 1) if latencies else 0.0,
+        # CPU per ticket: what the figures above would be on idle cores (this machine may be shared).
+        "cpu_ms_per_ticket_gunicorn": round(app_cpu * 1000 / done, 2),
+        "cpu_ms_per_ticket_postgres": round(db_cpu * 1000 / done, 2),
+        "cpu_ms_per_ticket_clients": round(client_cpu * 1000 / done, 2),
+        "load_average_at_start": load_before,
+        "capacity_tickets_per_s_if_cores_idle": round(
+            (os.cpu_count() or 1) * 1000 / (server_ms + client_cpu * 1000 / done), 1) if server_ms else 0.0,
+    }
+    if errors:
+        figures["error_samples"] = sorted(set(errors))[:3]
+    return figures
+
+
 def run(argv: list[str]) -> dict:
     options = parse(argv)
     database_url = bench_database_url()
-    env = bench_env(database_url)
+    # The product's settings plus the floor endpoint beside it (bench/_floor_urls.py), in one gunicorn.
+    env = bench_env(database_url, DJANGO_SETTINGS_MODULE="bench._floor_settings")
     if not options.keep_db:
         database_recreate(database_url)
     manage(env, "migrate", "--noinput")
@@ -159,56 +218,38 @@ def run(argv: list[str]) -> dict:
     directory = json.loads(shell(env, SETUP))
     before = int(shell(env, COUNT))
 
-    bodies = payloads(directory)
     log_dir = ROOT / "artifacts"
     log_dir.mkdir(exist_ok=True)
     with Gunicorn(env, workers=options.workers, threads=options.threads,
                   log_path=log_dir / "bench_api_create_gunicorn.log") as server:
-        # Warm-up: every worker imports, connects and fills its caches before timing starts.
-        _, warm_errors, _ = post_all(server.base_url, directory["token"], bodies, total=options.warmup,
-                                     clients=options.clients, max_seconds=60)
-        if options.warmup and len(warm_errors) == options.warmup:
-            raise RuntimeError(f"every warm-up request failed, e.g. {warm_errors[0]}")
-        load_before = load_average()
-        app_cpu, db_cpu, client_cpu = (process_tree_cpu_seconds(server.process.pid),
-                                       database_backends_cpu_seconds(database_url), time.process_time())
-        latencies, errors, elapsed = post_all(server.base_url, directory["token"], bodies, total=options.tickets,
-                                              clients=options.clients, max_seconds=options.max_seconds)
-        app_cpu = process_tree_cpu_seconds(server.process.pid) - app_cpu
-        db_cpu = database_backends_cpu_seconds(database_url) - db_cpu
-        client_cpu = time.process_time() - client_cpu
+        # Side by side in one run: the floor first, then the product, then the floor again (drift check).
+        floor = measure(server, database_url, directory["token"], floor_bodies(directory, seed=1), options,
+                        path="/bench/floor/")
+        product = measure(server, database_url, directory["token"], payloads(directory), options,
+                          path="/api/tickets/")
+        floor_again = measure(server, database_url, directory["token"], floor_bodies(directory, seed=2), options,
+                              path="/bench/floor/")
     after = int(shell(env, COUNT))
-    stored = after - before - (options.warmup - len(warm_errors))
+    stored = after - before - sum(f["created"] + f["warmup_created"] for f in (floor, floor_again))
+    stored -= product["warmup_created"]
 
-    latencies.sort()
+    floor_rate = statistics.fmean([floor["throughput_tickets_per_s"], floor_again["throughput_tickets_per_s"]])
+    ratio = product["throughput_tickets_per_s"] / floor_rate if floor_rate else 0.0
     figures = {
         "tickets_requested": options.tickets,
-        "tickets_created": len(latencies),
+        "tickets_created": product["created"],
         "tickets_in_database": stored,
-        "errors": len(errors),
+        "errors": product["errors"],
         "clients": options.clients,
         "gunicorn": f"-w {options.workers} --threads {options.threads}",
-        "elapsed_s": round(elapsed, 2),
-        "throughput_tickets_per_s": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
-        "latency_p50_ms": round(percentile(latencies, 50), 1),
-        "latency_p95_ms": round(percentile(latencies, 95), 1),
-        "latency_p99_ms": round(percentile(latencies, 99), 1),
-        "latency_mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
-        "latency_max_ms": round(latencies[-1], 1) if latencies else 0.0,
-    }
-    # CPU per ticket: what the figures above would be on idle cores (this machine may be shared).
-    done = max(len(latencies), 1)
-    server_ms = (app_cpu + db_cpu) * 1000 / done
-    figures.update({
-        "cpu_ms_per_ticket_gunicorn": round(app_cpu * 1000 / done, 2),
-        "cpu_ms_per_ticket_postgres": round(db_cpu * 1000 / done, 2),
-        "cpu_ms_per_ticket_clients": round(client_cpu * 1000 / done, 2),
+        **{k: v for k, v in product.items() if k not in ("created", "warmup_created", "errors")},
         "cpu_cores": os.cpu_count(),
-        "load_average_at_start": load_before,
-        "capacity_tickets_per_s_if_cores_idle": round(
-            (os.cpu_count() or 1) * 1000 / (server_ms + client_cpu * 1000 / done), 1) if server_ms else 0.0,
-    })
-    if errors:
-        figures["error_samples"] = sorted(set(errors))[:3]
+        "floor_throughput_tickets_per_s": round(floor_rate, 1),
+        "floor_latency_p99_ms": max(floor["latency_p99_ms"], floor_again["latency_p99_ms"]),
+        "floor_runs": [floor["throughput_tickets_per_s"], floor_again["throughput_tickets_per_s"]],
+        "ratio_to_floor": round(ratio, 2),
+        "target_ratio_ge_0_45": "met" if ratio >= 0.45 else "NOT met",
+        "target_p99_lt_50ms": "met" if product["latency_p99_ms"] < 50 else "NOT met",
+    }
     Path(log_dir / "bench_api_create.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
     return figures

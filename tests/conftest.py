@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
-from tickets import services
+from tickets import directory_cache, services
 from tickets.models import AppealType, Category, Channel, Role, Unit, UpperPlatform, User
 from tickets.services.directory import directory_load_ruzhou
 from tickets.workcalendar import invalidate, load_from_chinese_calendar
@@ -28,7 +28,9 @@ def _ensure_directory():
     if not Unit.objects.exists():
         directory_load_ruzhou()
         load_from_chinese_calendar(first_year=2020)
+    # Each test's rows are rolled back: no process cache may keep another test's calendar or directory.
     invalidate()
+    directory_cache.invalidate()
 
 
 @pytest.fixture(scope="session")

@@ -23,3 +23,10 @@ class TicketsConfig(AppConfig):
         for model in (CalendarDay, CalendarYear, TimeLimitRule):
             post_save.connect(workcalendar.invalidate, sender=model, dispatch_uid=f"workcal-save-{model.__name__}")
             post_delete.connect(workcalendar.invalidate, sender=model, dispatch_uid=f"workcal-del-{model.__name__}")
+
+        # The directory that registration looks up is cached per process too (tickets/directory_cache.py).
+        from . import directory_cache
+
+        for model in directory_cache.DIRECTORY_MODELS:
+            post_save.connect(directory_cache.invalidate, sender=model, dispatch_uid=f"directory-save-{model.__name__}")
+            post_delete.connect(directory_cache.invalidate, sender=model, dispatch_uid=f"directory-del-{model.__name__}")

@@ -12,15 +12,13 @@ warning.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+
+from .caching import VersionedProcessCache
 
 CACHE_VERSION_KEY = "workcalendar:version"
 PROCESS_TTL_SECONDS = 300
@@ -146,48 +144,23 @@ class MemoCalendar:
         return self.add_working_hours(start, 24 * days)
 
 
-_lock = threading.Lock()
-_cached: tuple[float, object, WorkCalendar] | None = None
-
-
-def invalidate(*args, **kwargs) -> None:
-    """Called by every write to the calendar and time-limit tables (also as a signal receiver); other processes reload within the TTL.
-
-    Invalidates now and again when the writer's transaction commits: a reader that reloads in
-    between still sees the old rows, and would otherwise keep them under the new version."""
-    _invalidate_now()
-    transaction.on_commit(_invalidate_now)
-
-
-def _invalidate_now() -> None:
-    global _cached
-    with _lock:
-        _cached = None
-    try:
-        cache.set(CACHE_VERSION_KEY, time.time_ns(), None)
-    except Exception:  # a cache outage must not block a calendar edit
-        pass
-
-
-def get_calendar() -> WorkCalendar:
-    global _cached
+def _load() -> WorkCalendar:
     from .models import CalendarDay, CalendarYear, TimeLimitRule
 
-    try:
-        version = cache.get(CACHE_VERSION_KEY)
-    except Exception:
-        version = None
-    now = time.monotonic()
-    with _lock:
-        if _cached and _cached[1] == version and now - _cached[0] < PROCESS_TTL_SECONDS:
-            return _cached[2]
     exceptions = dict(CalendarDay.objects.values_list("date", "is_workday"))
     years = set(CalendarYear.objects.values_list("year", flat=True))
     rules = list(TimeLimitRule.objects.order_by("-valid_from"))
-    calendar = WorkCalendar(exceptions, years, rules)
-    with _lock:
-        _cached = (now, version, calendar)
-    return calendar
+    return WorkCalendar(exceptions, years, rules)
+
+
+# The calendar and the time-limit rules, kept per process and reloaded when a row changes
+# (tickets/caching.py: receivers in tickets/apps.py, explicit calls after bulk writes).
+_calendar = VersionedProcessCache(CACHE_VERSION_KEY, _load, ttl=PROCESS_TTL_SECONDS)
+invalidate = _calendar.invalidate
+
+
+def get_calendar() -> WorkCalendar:
+    return _calendar.get()
 
 
 def load_from_chinese_calendar(*, first_year: int = 2004, last_year: int | None = None, apps=None

@@ -123,7 +123,11 @@ def test_a_category_retired_after_a_first_registration_is_refused_at_once(operat
     body = {"channel": "phone", "appeal_type": "complaint", "category": "0201", "content": "小区停水。",
             "township": unit_a.pk}
     assert client.post("/api/tickets/", body, format="json").status_code == 201
-    Category.objects.filter(code="0201").update(active=False)
+    # retired as the admin and the directory import do it: a save (the directory cache follows saves;
+    # code that writes directory rows with QuerySet.update() must call directory_cache.invalidate())
+    category = Category.objects.get(code="0201")
+    category.active = False
+    category.save()
     # when
     response = client.post("/api/tickets/", body, format="json")
     # then

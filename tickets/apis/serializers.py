@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
+from ..directory_cache import directory_lookup, is_directory
 from ..inputs import MAX_ID, YEAR_MESSAGE, date_in_range, datetime_in_range
 from ..models import (
     AppealType,
@@ -57,6 +58,12 @@ class ObjectIdField(serializers.PrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if not 1 <= value <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
+        queryset = self.get_queryset()
+        if is_directory(queryset):  # units: from the per-process directory, no query
+            found = directory_lookup(queryset, "pk", value)
+            if found is None:
+                self.fail("does_not_exist", pk_value=data)
+            return found
         return super().to_internal_value(value)
 
 
@@ -100,6 +107,12 @@ class CodeField(serializers.SlugRelatedField):
         # NUL: PostgreSQL refuses it even in a lookup (a 500 before).
         if not isinstance(data, str) or len(data) > 50 or "\x00" in data:
             self.fail("invalid")
+        queryset = self.get_queryset()
+        if is_directory(queryset):  # from the per-process directory, no query
+            found = directory_lookup(queryset, self.slug_field, data)
+            if found is None:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+            return found
         return super().to_internal_value(data)
 
 

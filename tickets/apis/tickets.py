@@ -81,11 +81,14 @@ def ticket_detail_data(request, ticket_id: int, *, registered: Ticket | None = N
 
     ``registered``: the ticket this request has just created (registration). It is served as it is —
     its directory objects are loaded and nothing can be attached to it yet — which saves the
-    re-read and four queries on the hottest write path (see ``bench/api_create.py``)."""
+    re-read and four queries on the hottest write path (see ``bench/api_create.py``), and its caller
+    data, just typed by the registrant, is not logged as a view."""
     user = request.user
     ticket = registered if registered is not None else ticket_get_for_user(user=user, ticket_id=ticket_id)
     ticket.caller = caller_view(user=user, ticket=ticket)
-    if ticket.caller.level == "full":
+    # Echoing back what the registering operator has just typed is not a view of stored caller data:
+    # only a later look at the ticket is logged.
+    if ticket.caller.level == "full" and registered is None:
         caller_access_record(user=user, action=AccessAction.VIEW, ticket=ticket, detail="工单详情",
                              ip_address=client_ip(request))
     ticket_detail_prepare(ticket, user=user, registered=registered is not None)

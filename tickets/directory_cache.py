@@ -1,0 +1,36 @@
+"""The directory as the hot paths look it up: appeal types, categories, channels, upper platforms
+and units by code or id, from memory instead of one query each (registration used four).
+
+Small tables that change rarely (a few hundred rows): each process keeps the rows of each queryset it
+was asked about, indexed by the field looked up, and drops them when any of these tables changes
+(``tickets.caching``: receivers in ``tickets/apps.py``; other processes follow through the shared
+cache's version). A row changed by ``QuerySet.update``/``bulk_*`` sends no signal: such code calls
+``invalidate()`` itself. Tickets and users are never cached here.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+
+from .caching import VersionedProcessCache
+from .models import AppealType, Category, Channel, Unit, UpperPlatform
+
+DIRECTORY_MODELS: tuple[type[Model], ...] = (AppealType, Category, Channel, Unit, UpperPlatform)
+
+_directory: VersionedProcessCache[dict] = VersionedProcessCache("directory:version", dict)
+invalidate = _directory.invalidate
+
+
+def is_directory(queryset: QuerySet) -> bool:
+    return queryset.model in DIRECTORY_MODELS
+
+
+def directory_lookup(queryset: QuerySet, field: str, value) -> Model | None:
+    """The object of ``queryset`` whose ``field`` equals ``value`` (compared as text), or None."""
+    indexes = _directory.get()
+    key = (queryset.model._meta.label, str(queryset.query), field)
+    index = indexes.get(key)
+    if index is None:
+        index = {str(getattr(obj, field)): obj for obj in queryset.all()}
+        indexes[key] = index  # two threads may both build it: the same rows, harmless
+    return index.get(str(value))
