@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 
 from .exceptions import PermissionDenied
-from .models import Role
+from .models import ImportKind, Role
 
 REGISTER_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN})
 CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
@@ -18,6 +18,13 @@ CENTRE_READ_ROLES = frozenset(
 )
 # Roles that may see callers' full names and numbers (every such view is logged).
 FULL_CALLER_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN})
+# Who may import which kind of file (units, tickets, calls: the centre; stationing: the assessors).
+IMPORT_ROLES: dict[str, frozenset[str]] = {
+    ImportKind.UNITS: CENTRE_ROLES,
+    ImportKind.TICKETS: CENTRE_ROLES,
+    ImportKind.CALLS: CENTRE_ROLES,
+    ImportKind.STATIONING: ASSESS_ROLES,
+}
 # The call log (话务记录): the centre's call takers, and leaders for the volume.
 CALL_READ_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
 # The monthly bulletin: editors write, hold and publish it; assessors may also (re)build a draft.

@@ -11,19 +11,14 @@ from django.utils import timezone
 
 from .. import permissions
 from ..exceptions import InvalidInput, PermissionDenied
-from ..models import ImportJob, ImportKind, ImportStatus, Role, User
+from ..models import ImportJob, ImportKind, ImportStatus, User
 from .errors import ImportFailed
 from .reader import Limits, file_too_large, table_check
 from .services import import_file
 
 logger = logging.getLogger(__name__)
 
-IMPORT_ROLES = {
-    ImportKind.UNITS: frozenset({Role.ADMIN, Role.DISPATCHER}),
-    ImportKind.TICKETS: permissions.CENTRE_ROLES,
-    ImportKind.CALLS: permissions.CENTRE_ROLES,
-    ImportKind.STATIONING: permissions.ASSESS_ROLES,
-}
+IMPORT_ROLES = permissions.IMPORT_ROLES
 
 
 def _progress_key(job_id: int) -> str:
