@@ -155,3 +155,18 @@ def test_export_form_errors_are_messages_not_500(client, upper_platform, dispatc
     assert "没有待导出上报的结果" in nothing.content.decode()
     assert "请选择上级平台" in unknown.content.decode()
     assert client.get(reverse("exchange:outbox-export", args=[999])).status_code == 404
+
+
+def test_the_demo_receiver_answers_on_loopback_in_development_only(client, settings):
+    # given
+    url = reverse("exchange:demo-upper-platform")
+    body = {"ticket_number": "RZ1", "event": "reply"}
+    # when
+    settings.DEBUG = False
+    in_production = client.post(url, body, content_type="application/json")
+    settings.DEBUG = True
+    in_development = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1")
+    from_afar = client.post(url, body, content_type="application/json", REMOTE_ADDR="10.0.0.8")
+    # then
+    assert in_production.status_code == 404 and from_afar.status_code == 404
+    assert in_development.status_code == 200 and in_development.json() == {"received": "k1"}

@@ -15,6 +15,7 @@ exchange_patterns = ([
     path("outbox/", views.outbox_page, name="outbox"),
     path("outbox/export/", views.outbox_export_create, name="outbox-export-create"),
     path("outbox/exports/<int:export_id>/", views.outbox_export_download, name="outbox-export"),
+    path("demo-upper-platform/replies/", views.demo_upper_platform_replies, name="demo-upper-platform"),
 ], "exchange")
 
 urlpatterns = [

@@ -3,14 +3,18 @@ platforms without a reply address (file exchange) the waiting results are export
 
 from __future__ import annotations
 
+import json
+import logging
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..exceptions import ApplicationError
@@ -18,6 +22,7 @@ from ..models import ExportFormat, OutboxExport, OutboxMessage, OutboxStatus, Up
 from ..permissions import CENTRE_ROLES, has_role
 from .outbox import outbox_export, outbox_export_file, outbox_resend
 
+logger = logging.getLogger(__name__)
 OPEN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING_EXPORT)
 
 
@@ -80,3 +85,19 @@ def outbox_export_download(request, export_id: int):
     response["Content-Disposition"] = f"attachment; filename=\"outbox-{export.pk}.{export.format}\"; " \
                                       f"filename*=UTF-8''{quote(name)}"
     return response
+
+
+@csrf_exempt
+@require_POST
+def demo_upper_platform_replies(request):
+    """The demo's upper platform in 接口回传 mode (``seed_demo`` points 平顶山市热线中心 here): accepts
+    the results the outbox posts, on loopback and in development (``DJANGO_DEBUG=1``) only."""
+    if not settings.DEBUG or request.META.get("REMOTE_ADDR") not in ("127.0.0.1", "::1"):
+        raise Http404
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"detail": "请求体不是有效的JSON。"}, status=400)
+    key = request.headers.get("Idempotency-Key", "")
+    logger.info("演示上级平台收到工单%s的%s结果（幂等键%s）", body.get("ticket_number"), body.get("event"), key)
+    return JsonResponse({"received": key})
