@@ -113,7 +113,8 @@ class OutboxOutputSerializer(serializers.ModelSerializer):
     OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values, many=True, description="状态，可重复"),
 ])
 class OutboxListApi(generics.ListAPIView):
-    """``GET /api/outbox/?status=pending|failed|sent`` — the centre's view of replies to platforms."""
+    """``GET /api/outbox/?status=pending|failed|sent|awaiting_export|exported`` — the centre's view of replies
+    to platforms."""
 
     serializer_class = OutboxOutputSerializer
 
@@ -125,7 +126,7 @@ class OutboxListApi(generics.ListAPIView):
         qs = OutboxMessage.objects.select_related("ticket", "platform")
         wanted = self.request.query_params.getlist("status")
         if any(s not in OutboxStatus.values for s in wanted):
-            raise InvalidInput("状态只能是pending、sent或failed。", fields={"status": ["无效的状态。"]})
+            raise InvalidInput(f"状态只能是{'、'.join(OutboxStatus.values)}。", fields={"status": ["无效的状态。"]})
         return qs.filter(status__in=wanted) if wanted else qs
 
 
