@@ -77,7 +77,8 @@ def outbox_export_create(request):
 
 @login_required
 def outbox_export_download(request, export_id: int):
-    """The file of a recorded export (rebuilt from the results it carried: identical every time)."""
+    """The file of a recorded export (rebuilt from the payloads of the results it carried: the same rows
+    every time)."""
     _require_centre(request)
     export = get_object_or_404(OutboxExport.objects.select_related("platform"), pk=export_id)
     content, content_type, name = outbox_export_file(export)
