@@ -94,6 +94,12 @@ def test_only_the_centre_exports(upper_ticket_in, upper_platform, personas, role
     assert OutboxMessage.objects.get().status == OutboxStatus.AWAITING_EXPORT
 
 
+def rows_of(content: bytes, fmt: str) -> list[list]:
+    if fmt == "xlsx":
+        return [list(r) for r in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)]
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_the_page_exports_a_file_for_upload_and_lists_the_export(client, upper_ticket_in, upper_platform,
                                                                    dispatcher, fmt):
@@ -109,15 +115,12 @@ def test_the_page_exports_a_file_for_upload_and_lists_the_export(client, upper_t
     export = OutboxExport.objects.get()
     assert created.status_code == 302 and created["Location"] == reverse("exchange:outbox-export", args=[export.pk])
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
-    if fmt == "xlsx":
-        rows = [list(r) for r in load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True)]
-    else:
-        rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    rows = rows_of(download.content, fmt)
     assert rows[0][:4] == ["上级工单编号", "工单编号", "类型", "状态"]
     assert [(r[0], r[1], r[2]) for r in rows[1:]] == [("PDS-9", ticket.number, "答复"), ("PDS-9", ticket.number, "办结")]
     assert rows[2][8:10] == ["满意", "是"]
     again = client.get(reverse("exchange:outbox-export", args=[export.pk]))
-    assert again.content == download.content  # the recorded export downloads the same file again
+    assert rows_of(again.content, fmt) == rows  # the recorded export downloads the same rows again
     listed = client.get(reverse("exchange:outbox")).content.decode()
     assert "导出记录" in listed and reverse("exchange:outbox-export", args=[export.pk]) in listed
 
@@ -155,3 +158,51 @@ def test_export_form_errors_are_messages_not_500(client, upper_platform, dispatc
     assert "没有待导出上报的结果" in nothing.content.decode()
     assert "请选择上级平台" in unknown.content.decode()
     assert client.get(reverse("exchange:outbox-export", args=[999])).status_code == 404
+
+
+def test_the_demo_receiver_answers_on_loopback_in_development_only(client, settings):
+    # given
+    url = reverse("exchange:demo-upper-platform")
+    body = {"ticket_number": "RZ1", "event": "reply"}
+    # when
+    settings.DEBUG = False
+    in_production = client.post(url, body, content_type="application/json")
+    settings.DEBUG = True
+    in_development = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1")
+    from_afar = client.post(url, body, content_type="application/json", REMOTE_ADDR="10.0.0.8")
+    # then
+    assert in_production.status_code == 404 and from_afar.status_code == 404
+    assert in_development.status_code == 200 and in_development.json() == {"received": "k1"}
+
+
+@pytest.mark.parametrize("role, expected", [
+    ("operator", 403), ("unit_handler", 403), ("assessor", 403), ("editor", 403), ("leader", 403),
+    ("dispatcher", 201), ("admin", 201), ("anonymous", 401),
+])
+def test_the_api_exports_per_role(upper_ticket_in, upper_platform, personas, role, expected):
+    from rest_framework.test import APIClient
+
+    # given
+    upper_ticket_in("closed")
+    client = APIClient()
+    if role != "anonymous":
+        client.force_authenticate(personas[role])
+    # when
+    created = client.post("/api/outbox/exports/", {"platform": upper_platform.pk, "format": "csv"}, format="json")
+    listed = client.get("/api/outbox/exports/")
+    # then
+    assert created.status_code == expected
+    if expected != 201:
+        assert listed.status_code == expected and created.json()["code"]
+        assert OutboxExport.objects.count() == 0
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.AWAITING_EXPORT}
+        return
+    body = created.json()
+    assert (body["count"], body["format"], body["platform_name"]) == (2, "csv", "平顶山市热线中心")
+    assert [e["id"] for e in listed.json()] == [body["id"]]
+    file = client.get(body["file"])
+    assert file.status_code == 200 and file.content.decode("utf-8-sig").startswith("上级工单编号,工单编号")
+    again = client.post("/api/outbox/exports/", {"platform": upper_platform.pk}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "outbox_nothing_to_export"
+    bad = client.post("/api/outbox/exports/", {"platform": upper_platform.pk, "format": "pdf"}, format="json")
+    assert bad.status_code == 400

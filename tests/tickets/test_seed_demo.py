@@ -91,3 +91,17 @@ def test_seed_demo_refuses_outside_debug(directory, settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not Ticket.objects.exists()
+
+
+def test_seed_demo_shows_one_upper_platform_of_each_kind_and_nothing_fails(seeded):
+    # given
+    from tickets.models import OutboxMessage, OutboxStatus
+
+    platforms = UpperPlatform.objects.filter(active=True)
+    # then: 平顶山市热线中心 replies through its (loopback) address, the others exchange files
+    assert [p.code for p in platforms if not p.file_exchange] == ["pds"]
+    assert any(p.file_exchange for p in platforms)
+    # no result was tried and failed while seeding: they wait for export
+    statuses = set(OutboxMessage.objects.values_list("status", flat=True))
+    assert statuses == {OutboxStatus.AWAITING_EXPORT}
+    assert not OutboxMessage.objects.filter(attempts__gt=0).exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import django_filters.rest_framework as filters
+from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -20,20 +22,23 @@ from ..apis.serializers import (
 from ..exceptions import InvalidInput, NotFound, PermissionDenied
 from ..filters import TicketFilter
 from ..models import (
+    ExportFormat,
     Notification,
     NotificationKind,
     NotificationStatus,
+    OutboxExport,
     OutboxMessage,
     OutboxStatus,
     Ticket,
     Unit,
+    UpperPlatform,
 )
 from ..net import client_ip
 from ..permissions import CENTRE_READ_ROLES, CENTRE_ROLES, has_role
 from ..selectors import ticket_queryset_for_user
 from .export import REASON_MAX, XLSX, export_detail, tickets_export_xlsx, xlsx_response
 from .notifications import notification_resend
-from .outbox import outbox_resend
+from .outbox import outbox_export, outbox_export_file, outbox_resend
 from .platforms import platform_authenticate, platform_ticket_receive
 
 
@@ -111,7 +116,8 @@ class OutboxOutputSerializer(serializers.ModelSerializer):
     OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values, many=True, description="状态，可重复"),
 ])
 class OutboxListApi(generics.ListAPIView):
-    """``GET /api/outbox/?status=pending|failed|sent`` — the centre's view of replies to platforms."""
+    """``GET /api/outbox/?status=pending|failed|sent|awaiting_export|exported`` — the centre's view of replies
+    to platforms."""
 
     serializer_class = OutboxOutputSerializer
 
@@ -123,8 +129,65 @@ class OutboxListApi(generics.ListAPIView):
         qs = OutboxMessage.objects.select_related("ticket", "platform")
         wanted = self.request.query_params.getlist("status")
         if any(s not in OutboxStatus.values for s in wanted):
-            raise InvalidInput("状态只能是pending、sent或failed。", fields={"status": ["无效的状态。"]})
+            raise InvalidInput(f"状态只能是{'、'.join(OutboxStatus.values)}。", fields={"status": ["无效的状态。"]})
         return qs.filter(status__in=wanted) if wanted else qs
+
+
+class OutboxExportSerializer(serializers.ModelSerializer):
+    platform_name = serializers.CharField(source="platform.name", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboxExport
+        fields = ["id", "platform", "platform_name", "format", "count", "created_by", "created_at", "file"]
+
+    def get_file(self, obj) -> str:
+        return reverse("outbox-export-file", args=[obj.pk])
+
+
+class OutboxExportApi(ApiMixin, APIView):
+    """``POST /api/outbox/exports/`` {platform, format}: export a file-exchange platform's waiting
+    results (they become ``exported``; the export is recorded). ``GET``: the recorded exports."""
+
+    permission_classes = [RoleRequired]
+    read_roles = write_roles = CENTRE_ROLES
+
+    class InputSerializer(serializers.Serializer):
+        platform = serializers.PrimaryKeyRelatedField(queryset=UpperPlatform.objects.all())
+        format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.XLSX)
+
+    @extend_schema(operation_id="outbox_exports_list", summary="上报文件导出记录",
+                   responses=OutboxExportSerializer(many=True))
+    def get(self, request):
+        exports = OutboxExport.objects.select_related("platform", "created_by")[:200]
+        return Response(OutboxExportSerializer(exports, many=True).data)
+
+    @extend_schema(operation_id="outbox_exports_create", summary="导出文件交换平台的待上报结果",
+                   request=InputSerializer, responses={201: OutboxExportSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        export = outbox_export(actor=request.user, **serializer.validated_data)
+        return Response(OutboxExportSerializer(export).data, status=status.HTTP_201_CREATED)
+
+
+class OutboxExportFileApi(ApiMixin, APIView):
+    """``GET /api/outbox/exports/<id>/file/``: the file of a recorded export (the same rows every time)."""
+
+    permission_classes = [RoleRequired]
+    read_roles = CENTRE_ROLES
+
+    @extend_schema(operation_id="outbox_exports_file", summary="下载上报文件",
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, export_id: int):
+        export = OutboxExport.objects.select_related("platform").filter(pk=export_id).first()
+        if export is None:
+            raise NotFound()
+        content, content_type, name = outbox_export_file(export)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="outbox-{export.pk}.{export.format}"'
+        return response
 
 
 class OutboxResendApi(APIView):

@@ -154,7 +154,7 @@ def _cell(name: str, payload: dict) -> str:
 
 
 def outbox_export_rows(export: OutboxExport) -> list[list[str]]:
-    """The rows of an export (from the results' stored payloads, so a second download is identical)."""
+    """The rows of an export (from the results' stored payloads, so a second download has the same rows)."""
     messages = export.messages.order_by("created_at", "id")
     return [[_cell(name, m.payload) for _, name in EXPORT_COLUMNS] for m in messages]
 

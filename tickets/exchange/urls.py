@@ -15,6 +15,7 @@ exchange_patterns = ([
     path("outbox/", views.outbox_page, name="outbox"),
     path("outbox/export/", views.outbox_export_create, name="outbox-export-create"),
     path("outbox/exports/<int:export_id>/", views.outbox_export_download, name="outbox-export"),
+    path("demo-upper-platform/replies/", views.demo_upper_platform_replies, name="demo-upper-platform"),
 ], "exchange")
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/imports/<int:job_id>/", import_views.ImportDetailApi.as_view(), name="import-detail"),
     path("api/platforms/<str:code>/tickets/", apis.PlatformTicketPushApi.as_view(), name="platform-ticket-push"),
     path("api/outbox/", apis.OutboxListApi.as_view(), name="outbox-list"),
+    path("api/outbox/exports/", apis.OutboxExportApi.as_view(), name="outbox-exports"),
+    path("api/outbox/exports/<int:export_id>/file/", apis.OutboxExportFileApi.as_view(), name="outbox-export-file"),
     path("api/outbox/<int:message_id>/resend/", apis.OutboxResendApi.as_view(), name="outbox-resend"),
     path("api/notifications/", apis.NotificationListApi.as_view(), name="notification-list"),
     path("api/notifications/<int:notification_id>/resend/", apis.NotificationResendApi.as_view(),

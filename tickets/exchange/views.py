@@ -4,15 +4,19 @@ ticket list's export."""
 
 from __future__ import annotations
 
+import json
+import logging
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..exceptions import ApplicationError
@@ -25,6 +29,7 @@ from ..selectors import ticket_queryset_for_user
 from .export import export_detail, tickets_export_xlsx, xlsx_response
 from .outbox import outbox_export, outbox_export_file, outbox_resend
 
+logger = logging.getLogger(__name__)
 OPEN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING_EXPORT)
 
 
@@ -82,7 +87,8 @@ def outbox_export_create(request):
 
 @login_required
 def outbox_export_download(request, export_id: int):
-    """The file of a recorded export (rebuilt from the results it carried: identical every time)."""
+    """The file of a recorded export (rebuilt from the payloads of the results it carried: the same rows
+    every time)."""
     _require_centre(request)
     export = get_object_or_404(OutboxExport.objects.select_related("platform"), pk=export_id)
     content, content_type, name = outbox_export_file(export)
@@ -111,3 +117,19 @@ def ticket_export_page(request):
         messages.error(request, exc.message)
         return redirect(back)
     return xlsx_response(handle)
+
+
+@csrf_exempt
+@require_POST
+def demo_upper_platform_replies(request):
+    """The demo's upper platform in 接口回传 mode (``seed_demo`` points 平顶山市热线中心 here): accepts
+    the results the outbox posts, on loopback and in development (``DJANGO_DEBUG=1``) only."""
+    if not settings.DEBUG or request.META.get("REMOTE_ADDR") not in ("127.0.0.1", "::1"):
+        raise Http404
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"detail": "请求体不是有效的JSON。"}, status=400)
+    key = request.headers.get("Idempotency-Key", "")
+    logger.info("演示上级平台收到工单%s的%s结果（幂等键%s）", body.get("ticket_number"), body.get("event"), key)
+    return JsonResponse({"received": key})

@@ -4,7 +4,10 @@ Same rules as ``ticket_create`` (required fields, second-level categories, towns
 乡镇街道, phone normalising and digest, 协调办理 closed at registration) and the same deadline
 functions, but validated for the whole file first and written in bulk in one transaction.
 The key is 工单编号: an existing ticket is updated (one ``imported`` event listing the changes),
-an unchanged one is left alone, so importing a file twice changes nothing the second time.
+an unchanged one is left alone, so importing a file twice changes nothing the second time. A row
+that moves an existing ticket's status takes the steps of ``ALLOWED_TRANSITIONS`` (one event each,
+marked as imported) or is refused with a row error; an older file never moves a ticket back or
+reopens a closed one (``lifecycle_steps``).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from tickets.models import (
 from tickets.workcalendar import get_calendar
 
 SEED_PREFIX = "seed_"
+DEMO_REPLY_URL = "http://127.0.0.1:8000/exchange/demo-upper-platform/replies/"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
 PLACES = ["某村", "某小区", "某社区", "某路口", "某街", "集镇", "某组"]
 TOWNSHIP = "<township>"  # the unit is the township where the matter happened
@@ -160,6 +161,10 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             counts = Seeder(random.Random(seed), timezone.now(), total=tickets).run()
+        # One upper platform of each kind: 平顶山市热线中心 answers on the demo's loopback receiver
+        # (接口回传; set after seeding, so nothing is posted before ``make run`` serves it), the others
+        # have no reply address (文件交换: their results are exported on the outbox page).
+        UpperPlatform.objects.filter(code="pds", reply_url="").update(reply_url=DEMO_REPLY_URL)
         self.stdout.write(self.style.SUCCESS(
             "演示数据已生成：工单{tickets}张（{states}），来电{calls}条。".format(
                 tickets=counts["tickets"], calls=counts["calls"],
