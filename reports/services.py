@@ -18,6 +18,11 @@ from .models import Bulletin, BulletinOverride, BulletinStatus
 EDIT_ROLES = frozenset({Role.EDITOR, Role.ADMIN})
 BUILD_ROLES = frozenset({Role.EDITOR, Role.ASSESSOR, Role.ADMIN})
 
+
+def may_manage_bulletins(user) -> bool:
+    """The bulletin pages (list, build, edit): those who build or edit (views and the menu)."""
+    return bool(user and user.is_authenticated and user.is_active and user.role in EDIT_ROLES | BUILD_ROLES)
+
 # The narrative sections, in print order: key → heading (numbered after 一 工作概况, 二 数据分析).
 SECTIONS = [
     ("hot_issues", "热点难点问题"),

@@ -96,7 +96,7 @@ def bulletin_xlsx(request, period: str):
 
 
 def _require_editor(user) -> None:
-    if user.role not in services.EDIT_ROLES | services.BUILD_ROLES:
+    if not services.may_manage_bulletins(user):
         raise DjangoPermissionDenied
 
 

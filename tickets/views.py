@@ -55,7 +55,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
-from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, REGISTER_ROLES, has_role
+from .permissions import ACTION_ROLES, CENTRE_READ_ROLES, MANAGEMENT_READ_ROLES, REGISTER_ROLES, has_role
 from .privacy import caller_view
 from .selectors import (
     QUEUES,
@@ -676,7 +676,7 @@ def ticket_list(request):
 def dashboard(request):
     from reports.dashboard import dashboard_stats_cached
 
-    if request.user.role not in CENTRE_READ_ROLES:
+    if not has_role(request.user, MANAGEMENT_READ_ROLES):
         raise DjangoPermissionDenied("您的角色不能查看领导驾驶舱。")
     stats = dashboard_stats_cached(today=timezone.localdate())
     return render(request, "reports/dashboard.html", {"stats": stats})

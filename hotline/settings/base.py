@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "tickets.menu.main_menu",  # the main menu, per role, from the views' own permission checks
             ],
         },
     },
