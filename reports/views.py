@@ -117,6 +117,10 @@ def bulletin_manage(request):
             return redirect("reports:bulletin-edit", period=bulletin.period)
     today = dt.date.today()
     default_period = selectors.period_of(selectors.month_previous(today.replace(day=1)))
+    try:  # the 工作台's "生成…简报草稿" presets the month
+        default_period = selectors.period_of(selectors.period_parse(request.GET.get("period", default_period)))
+    except ValueError:
+        pass
     return render(
         request, "reports/manage.html",
         {"bulletins": Bulletin.objects.all(), "default_period": default_period},

@@ -154,8 +154,19 @@ def home(request):
         "querystring": _query_without_page(request),
         "visible_total": ticket_queryset_for_user(user=user).count(),
         "can_register": has_role(user, REGISTER_ROLES),
+        "bulletin_tasks": _bulletin_tasks(user),
     }
     return render(request, "tickets/home.html", context)
+
+
+def _bulletin_tasks(user) -> list[dict] | None:
+    """The month's bulletin tasks for those who make the bulletin (None: not their job)."""
+    from reports import selectors as bulletin_selectors
+    from reports.services import may_manage_bulletins
+
+    if not may_manage_bulletins(user):
+        return None
+    return bulletin_selectors.bulletin_tasks(today=timezone.localdate())
 
 
 # --------------------------------------------------------------------------------------------

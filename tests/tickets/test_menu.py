@@ -71,3 +71,62 @@ def test_the_current_page_is_marked(dispatcher):
     client.force_login(dispatcher)
     html = client.get("/exchange/outbox/").content.decode()
     assert re.search(r'<a href="/exchange/outbox/" aria-current="page">上报上级</a>', html)
+
+
+# --- the editor's 工作台, empty states ----------------------------------------------------------
+
+
+def test_the_editors_workbench_lists_the_months_bulletin_tasks(editor):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports import selectors
+    from reports.models import Bulletin, BulletinStatus
+
+    client = Client()
+    client.force_login(editor)
+    last = selectors.month_previous(timezone.localdate().replace(day=1))
+    period = selectors.period_of(last)
+    # no bulletin for last month yet: build it (the link presets the month picker)
+    html = client.get("/").content.decode()
+    assert f"生成{last.year}年{last.month}月简报草稿" in html
+    assert f'/reports/bulletins/?period={period}' in html
+    manage = client.get(f"/reports/bulletins/?period={period}").content.decode()
+    assert f'type="month" id="id_period" name="period" value="{period}"' in manage
+    # a draft: edit and publish it; an older draft is listed too
+    Bulletin.objects.create(period=period, month=last, title="t", office="o", number_in_year=1, number_total=1,
+                            data={})
+    Bulletin.objects.create(period="2024-04", month=dt.date(2024, 4, 1), title="t", office="o", number_in_year=4,
+                            number_total=4, data={})
+    html = client.get("/").content.decode()
+    assert f"编辑并发布{last.year}年{last.month}月简报（草稿）" in html and "发布2024年4月简报（草稿）" in html
+    assert f"/reports/bulletins/{period}/edit/" in html
+    # all published: nothing to do, said in Chinese
+    Bulletin.objects.update(status=BulletinStatus.PUBLISHED)
+    assert "暂无待办" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("role", ["operator", "dispatcher", "unit_handler", "leader"])
+def test_no_bulletin_tasks_for_those_who_do_not_make_it(personas, role):
+    client = Client()
+    client.force_login(personas[role])
+    assert 'id="bulletin-tasks"' not in client.get("/").content.decode()
+
+
+def test_an_empty_inbox_says_so_in_chinese(unit_handler):
+    client = Client()
+    client.force_login(unit_handler)
+    html = client.get("/").content.decode()
+    assert "暂无待办" in html
+
+
+def test_the_bulletin_month_is_a_month_picker_still_checked_by_the_server(editor):
+    from reports.models import Bulletin
+
+    client = Client()
+    client.force_login(editor)
+    assert 'type="month"' in client.get("/reports/bulletins/").content.decode()
+    response = client.post("/reports/bulletins/", {"period": "2024-13"}, follow=True)
+    assert "期间格式应为 YYYY-MM" in response.content.decode() or "月份" in response.content.decode()
+    assert not Bulletin.objects.exists()
