@@ -17,7 +17,7 @@ from tickets.apis.base import ApiMixin, RoleRequired
 from tickets.apis.serializers import ObjectIdField
 from tickets.exceptions import NotFound
 from tickets.models import Unit
-from tickets.permissions import ASSESS_ROLES, CENTRE_READ_ROLES
+from tickets.permissions import ASSESS_ROLES, MANAGEMENT_READ_ROLES
 
 from . import selectors, services
 from .models import Adjustment, RuleSet
@@ -90,7 +90,7 @@ class RuleSetInputSerializer(serializers.Serializer):
 
 class RuleSetListApi(ApiMixin, APIView):
     permission_classes = [RoleRequired]
-    read_roles = CENTRE_READ_ROLES
+    read_roles = MANAGEMENT_READ_ROLES
     write_roles = ASSESS_ROLES
 
     @extend_schema(summary="考核规则版本列表", responses=RuleSetOutputSerializer(many=True))
@@ -110,7 +110,7 @@ class RuleSetListApi(ApiMixin, APIView):
 
 class RuleSetDetailApi(ApiMixin, APIView):
     permission_classes = [RoleRequired]
-    read_roles = CENTRE_READ_ROLES
+    read_roles = MANAGEMENT_READ_ROLES
     write_roles = ASSESS_ROLES
 
     def _get(self, pk) -> RuleSet:
@@ -139,7 +139,7 @@ class RuleSetDetailApi(ApiMixin, APIView):
 
 class StationingApi(ApiMixin, APIView):
     permission_classes = [RoleRequired]
-    read_roles = CENTRE_READ_ROLES
+    read_roles = MANAGEMENT_READ_ROLES
     write_roles = ASSESS_ROLES
 
     class InputSerializer(serializers.Serializer):
@@ -187,7 +187,7 @@ class AdjustmentOutputSerializer(serializers.ModelSerializer):
 
 class AdjustmentListApi(ApiMixin, APIView):
     permission_classes = [RoleRequired]
-    read_roles = CENTRE_READ_ROLES
+    read_roles = MANAGEMENT_READ_ROLES
     write_roles = ASSESS_ROLES
 
     class InputSerializer(serializers.Serializer):

@@ -17,6 +17,9 @@ urlpatterns = [
     path("accounts/login/", public_ratelimit(login_throttle(
         auth_views.LoginView.as_view(redirect_authenticated_user=True))), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's views and AUTH_PASSWORD_VALIDATORS; templates in hotline/templates/registration/.
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/login/", public_ratelimit(login_throttle(admin.site.login))),  # before admin.site.urls, which also has it
     path("admin/", admin.site.urls),
     path("api/schema/", public_ratelimit(SpectacularAPIView.as_view()), name="api-schema"),

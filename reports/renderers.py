@@ -203,9 +203,12 @@ def render_html(data: dict, *, standalone: bool = True, request=None) -> str:
 def render_pdf(data: dict) -> bytes:
     from django.contrib.staticfiles import finders
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    stylesheets = [CSS(filename=finders.find(name)) for name in PDF_STYLESHEETS]
-    return HTML(string=render_html(data)).write_pdf(stylesheets=stylesheets)
+    # the font configuration is what makes WeasyPrint load the sheets' @font-face (the bundled CJK font)
+    fonts = FontConfiguration()
+    stylesheets = [CSS(filename=finders.find(name), font_config=fonts) for name in PDF_STYLESHEETS]
+    return HTML(string=render_html(data)).write_pdf(stylesheets=stylesheets, font_config=fonts)
 
 
 # --------------------------------------------------------------------------------------------

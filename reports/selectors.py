@@ -419,3 +419,20 @@ def month_change(*, month: dt.date) -> dict:
 def unit_full_names(short_names: list[str]) -> list[str]:
     names = dict(Unit.objects.filter(short_name__in=short_names).values_list("short_name", "name"))
     return [names.get(s, s) for s in short_names]
+
+
+def bulletin_tasks(*, today: dt.date) -> list[dict]:
+    """The editor's 工作台: last month's bulletin to build, edit or publish, and any older drafts."""
+    month = month_previous(today.replace(day=1))
+    period = period_of(month)
+    current = Bulletin.objects.filter(month=month).first()
+    if current is None:
+        tasks = [{"period": period, "step": "build", "label": f"生成{month.year}年{month.month}月简报草稿"}]
+    elif current.status == BulletinStatus.DRAFT:
+        tasks = [{"period": period, "step": "edit", "label": f"编辑并发布{month.year}年{month.month}月简报（草稿）"}]
+    else:
+        tasks = []
+    for draft in Bulletin.objects.filter(status=BulletinStatus.DRAFT).exclude(month=month).order_by("-month"):
+        tasks.append({"period": draft.period, "step": "edit",
+                      "label": f"发布{draft.month.year}年{draft.month.month}月简报（草稿）"})
+    return tasks

@@ -15,13 +15,18 @@ from django.utils import timezone
 from assessment import trail
 from assessment.models import ChangeKind
 from tickets.exceptions import Conflict, InvalidInput, PermissionDenied
-from tickets.permissions import BULLETIN_BUILD_ROLES, BULLETIN_EDIT_ROLES, has_role
+from tickets.permissions import BULLETIN_BUILD_ROLES, BULLETIN_DRAFT_ROLES, BULLETIN_EDIT_ROLES, has_role
 
 from . import renderers, selectors
 from .models import Bulletin, BulletinFile, BulletinOverride, BulletinStatus
 
 EDIT_ROLES = BULLETIN_EDIT_ROLES
 BUILD_ROLES = BULLETIN_BUILD_ROLES
+
+
+def may_manage_bulletins(user) -> bool:
+    """The bulletin pages (list, build, edit): those who build or edit (views and the menu)."""
+    return has_role(user, BULLETIN_DRAFT_ROLES)
 
 # The narrative sections, in print order: key → heading (numbered after 一 工作概况, 二 数据分析).
 SECTIONS = [

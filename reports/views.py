@@ -19,7 +19,7 @@ from assessment.selectors import change_records
 from tickets.exceptions import ApplicationError, InvalidInput
 from tickets.forms import BoundedDateField
 from tickets.inputs import parse_id
-from tickets.permissions import BULLETIN_DRAFT_ROLES, has_role
+from tickets.permissions import has_role
 from tickets.ratelimit import public_ratelimit
 
 from . import renderers, selectors, services
@@ -101,7 +101,7 @@ def bulletin_xlsx(request, period: str):
 
 
 def _require_editor(user) -> None:
-    if not has_role(user, BULLETIN_DRAFT_ROLES):
+    if not services.may_manage_bulletins(user):
         raise DjangoPermissionDenied
 
 
@@ -122,6 +122,10 @@ def bulletin_manage(request):
             return redirect("reports:bulletin-edit", period=bulletin.period)
     today = dt.date.today()
     default_period = selectors.period_of(selectors.month_previous(today.replace(day=1)))
+    try:  # the 工作台's "生成…简报草稿" presets the month
+        default_period = selectors.period_of(selectors.period_parse(request.GET.get("period", default_period)))
+    except ValueError:
+        pass
     return render(
         request, "reports/manage.html",
         {"bulletins": Bulletin.objects.all(), "default_period": default_period},
@@ -247,11 +251,11 @@ def dashboard(request):
     from django.utils import timezone
 
     from tickets.periods import month_choice, period_of
-    from tickets.permissions import CENTRE_READ_ROLES
+    from tickets.permissions import MANAGEMENT_READ_ROLES, has_role
 
     from .dashboard import dashboard_stats_cached
 
-    if request.user.role not in CENTRE_READ_ROLES:
+    if not has_role(request.user, MANAGEMENT_READ_ROLES):
         raise DjangoPermissionDenied("您的角色不能查看领导驾驶舱。")
     today = timezone.localdate()
     context = {"max_period": period_of(today), "chosen": request.GET.get("month", "")}

@@ -31,6 +31,19 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("热线角色", {"fields": ("role", "unit", "agent_no")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("热线角色", {"fields": ("role", "unit", "agent_no")}),)
     autocomplete_fields = ("unit",)
+    actions = ["revoke_api_tokens"]
+
+    def has_revoke_api_tokens_permission(self, request):
+        from .services.accounts import may_revoke_tokens
+
+        return may_revoke_tokens(request.user)
+
+    @admin.action(description="吊销所选用户的接口令牌", permissions=["revoke_api_tokens"])
+    def revoke_api_tokens(self, request, queryset):
+        from .services.accounts import token_revoke
+
+        revoked = token_revoke(actor=request.user, users=list(queryset))
+        self.message_user(request, f"已吊销 {revoked} 个接口令牌；这些用户需重新登录获取。", messages.SUCCESS)
 
 
 class UnitNameInline(admin.TabularInline):

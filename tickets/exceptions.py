@@ -28,6 +28,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .apis.authentication import CsrfFailed, TokenExpired
+
 
 class ApplicationError(Exception):
     code = "application_error"
@@ -164,6 +166,9 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 
 DRF_CODES = {
+    # subclasses first: the first match gives the code
+    TokenExpired: (TokenExpired.default_code, TokenExpired.default_detail),
+    CsrfFailed: (CsrfFailed.default_code, CsrfFailed.default_detail),
     drf_exceptions.NotAuthenticated: ("not_authenticated", "请先登录。"),
     drf_exceptions.AuthenticationFailed: ("authentication_failed", "身份认证失败。"),
     drf_exceptions.PermissionDenied: ("permission_denied", "您的角色无权执行此操作。"),

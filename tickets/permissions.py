@@ -16,6 +16,8 @@ EDIT_ROLES = frozenset({Role.EDITOR, Role.ADMIN})
 CENTRE_READ_ROLES = frozenset(
     {Role.OPERATOR, Role.DISPATCHER, Role.ASSESSOR, Role.EDITOR, Role.LEADER, Role.ADMIN}
 )
+# The centre's management pages (leader dashboard, assessment tables): not the call-takers.
+MANAGEMENT_READ_ROLES = CENTRE_READ_ROLES - {Role.OPERATOR}
 # Roles that may see callers' full names and numbers (every such view is logged).
 FULL_CALLER_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN})
 # Who may import which kind of file (units, tickets, calls: the centre; stationing: the assessors).

@@ -56,7 +56,13 @@ from .models import (
     TicketEvent,
 )
 from .net import client_ip
-from .permissions import CENTRE_READ_ROLES, FULL_CALLER_ROLES, REGISTER_ROLES, has_role
+from .permissions import (
+    ACTION_ROLES,
+    CENTRE_READ_ROLES,
+    FULL_CALLER_ROLES,
+    REGISTER_ROLES,
+    has_role,
+)
 from .privacy import caller_view
 from .search import ticket_search
 from .selectors import (
@@ -96,11 +102,19 @@ PAGE_SIZE = 20
 PAGE_RELATED = ("appeal_type", "category", "category__parent", "township", "unit")
 
 
-def _page(request, queryset, per_page: int = PAGE_SIZE):
+PAGE_SIZES = (20, 50, 100)  # ?size= on the lists; anything else is the default
+
+
+def _page(request, queryset):
+    size = request.GET.get("size", "")
+    per_page = int(size) if size in {str(s) for s in PAGE_SIZES} else PAGE_SIZE
     queryset = queryset.select_related(None).select_related(*PAGE_RELATED)
     paginator = Paginator(queryset, per_page)
     page = paginator.get_page(request.GET.get("page"))
     page.rows = with_lights(page.object_list)
+    # for _pagination.html's jump/size form: the size, and the other query parameters to keep
+    page.size, page.sizes = per_page, PAGE_SIZES
+    page.keep = [(k, v) for k, values in request.GET.lists() if k not in ("page", "size") for v in values]
     return page
 
 
@@ -136,8 +150,19 @@ def home(request):
         "querystring": _query_without_page(request),
         "visible_total": ticket_queryset_for_user(user=user).count(),
         "can_register": has_role(user, REGISTER_ROLES),
+        "bulletin_tasks": _bulletin_tasks(user),
     }
     return render(request, "tickets/home.html", context)
+
+
+def _bulletin_tasks(user) -> list[dict] | None:
+    """The month's bulletin tasks for those who make the bulletin (None: not their job)."""
+    from reports import selectors as bulletin_selectors
+    from reports.services import may_manage_bulletins
+
+    if not may_manage_bulletins(user):
+        return None
+    return bulletin_selectors.bulletin_tasks(today=timezone.localdate())
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,11 +378,14 @@ def _detail_context(request, ticket: Ticket, bound: dict | None = None) -> dict:
     extension_pending = next((e for e in extensions if e.status == RequestStatus.PENDING), None)
     return_pending = next((r for r in returns if r.status == RequestStatus.PENDING), None)
     open_supervision = next((s for s in supervisions if s.status == SupervisionStatus.OPEN), None)
-    caller = caller_view(user=user, ticket=ticket, allow_full=user.role == Role.UNIT_HANDLER)
+    # Whoever calls the caller back sees the number at once (no reveal click); logged like any full view.
+    calling_back = ticket.status == Status.PENDING_CALLBACK and has_role(user, ACTION_ROLES["callback"])
+    caller = caller_view(user=user, ticket=ticket, allow_full=user.role == Role.UNIT_HANDLER or calling_back)
     can_reveal = caller.level == "masked" and caller_view(user=user, ticket=ticket).level == "full"
     if caller.level == "full" and (ticket.caller_name or ticket.caller_phone):
+        detail = "工单回访：显示完整来电人信息" if calling_back else "工单详情（已获授权联系来电人）"
         CallerDataAccess.objects.create(user=user, action=AccessAction.VIEW, ticket=ticket,
-                                        detail="工单详情（已获授权联系来电人）", ip_address=client_ip(request))
+                                        detail=detail, ip_address=client_ip(request))
     actions = ticket_available_actions(user=user, ticket=ticket, facts=ticket_facts(
         ticket, pending_extension=extension_pending is not None, pending_return=return_pending is not None,
         open_supervision=open_supervision is not None))

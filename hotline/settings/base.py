@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "tickets.menu.main_menu",  # the main menu, per role, from the views' own permission checks
             ],
         },
     },
@@ -273,10 +274,14 @@ HOTLINE_CLIENT_IP_HEADER = env("HOTLINE_CLIENT_IP_HEADER", default="HTTP_X_FORWA
 RATELIMIT_FAIL_OPEN = True
 
 # --- REST framework -------------------------------------------------------------------------
+# API tokens are valid this many days from their issue (then 401 {"code": "token_expired"}; log in again).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# A refused CSRF check says so (page in Chinese, {"code": "csrf_failed"} under /api/).
+CSRF_FAILURE_VIEW = "tickets.apis.errors.csrf_failure"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "tickets.apis.authentication.CsrfCheckedSessionAuthentication",
+        "tickets.apis.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON with a nesting limit and no NUL/lone surrogates (tickets/inputs.py); forms as DRF's.

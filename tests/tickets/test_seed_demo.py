@@ -105,3 +105,27 @@ def test_seed_demo_shows_one_upper_platform_of_each_kind_and_nothing_fails(seede
     statuses = set(OutboxMessage.objects.values_list("status", flat=True))
     assert statuses == {OutboxStatus.AWAITING_EXPORT}
     assert not OutboxMessage.objects.filter(attempts__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_unit_finds_tickets_waiting_in_its_inbox(directory, settings, client):
+    import io
+
+    from tickets.models import Unit, User
+
+    # given the demo, as `make run` builds it
+    settings.DEBUG = True
+    call_command("seed_demo", "--tickets", "60", stdout=io.StringIO())
+    call_command("create_demo_users", stdout=io.StringIO())
+    # when the demo unit handler (纸坊镇) opens the 工作台
+    handler = User.objects.get(username="unit")
+    assert handler.unit == Unit.objects.get(short_name="纸坊镇")
+    client.force_login(handler)
+    html = client.get("/").content.decode()
+    # then tickets of its own township wait there, to sign and in hand
+    waiting = Ticket.objects.filter(unit=handler.unit, status__in=[Status.PENDING_SIGN, Status.HANDLING])
+    assert waiting.filter(status=Status.PENDING_SIGN).exists() and waiting.filter(status=Status.HANDLING).exists()
+    assert waiting.filter(township=handler.unit).count() >= 3
+    for ticket in waiting[:3]:
+        assert ticket.number in html
+    assert "暂无待办" not in html

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..exceptions import ApplicationError
+from ..exceptions import ApplicationError, NotFound, PermissionDenied
+from ..models import User
 from ..net import ClientRateThrottle, LoginScopes, UsernameRateThrottle
+from ..services.accounts import may_revoke_tokens, token_issue, token_revoke
 from .base import ApiMixin
 from .serializers import UnitRefSerializer
 
@@ -48,7 +49,7 @@ class TokenCreateApi(APIView):
                             password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise LoginFailed()
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_issue(user=user)
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 
@@ -65,3 +66,20 @@ class MeApi(ApiMixin, APIView):
     @extend_schema(operation_id="me_retrieve", responses=OutputSerializer, summary="当前用户")
     def get(self, request):
         return Response(self.OutputSerializer(request.user).data)
+
+
+class TokenRevokeApi(ApiMixin, APIView):
+    """``DELETE /api/auth/tokens/<user_id>/``: an administrator revokes a user's API token (204); the
+    user gets 401 with it from then on and must log in again."""
+
+    @extend_schema(operation_id="auth_token_revoke", request=None, responses={204: None},
+                   summary="吊销用户的接口令牌（管理员）")
+    def delete(self, request, user_id: int):
+        if not may_revoke_tokens(request.user):
+            raise PermissionDenied()
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise NotFound("用户不存在。")
+        if not token_revoke(actor=request.user, users=[user]):
+            raise NotFound("该用户没有接口令牌。")
+        return Response(status=204)

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 
 from ..permissions import has_role
+from .authentication import CsrfCheckedSessionAuthentication, ExpiringTokenAuthentication
 
 # Token first, so that an anonymous request gets 401 with ``WWW-Authenticate: Token`` (DRF answers
 # 403 when the first class is session authentication); both are accepted either way.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = [ExpiringTokenAuthentication, CsrfCheckedSessionAuthentication]
 
 
 class ApiMixin:

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views import defaults
 
 from ..encryption import DecryptionError
-from ..exceptions import database_unavailable_response, is_api_request, is_database_unavailable
+from ..exceptions import CsrfFailed, database_unavailable_response, is_api_request, is_database_unavailable
 
 
 def page_not_found(request, exception):
@@ -73,3 +73,11 @@ def lockout(request, original_response=None, credentials=None):
     if cool_off:
         context.update({"cooloff_time": get_cool_off_iso8601(cool_off), "cooloff_timedelta": cool_off})
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=status)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: a refused form says what happened — a Chinese page, or
+    ``{"code": "csrf_failed"}`` under ``/api/`` (DRF's session authentication answers the same code)."""
+    if is_api_request(request):
+        return JsonResponse({"code": "csrf_failed", "detail": CsrfFailed.default_detail}, status=403)
+    return render(request, "403_csrf.html", {"detail": CsrfFailed.default_detail}, status=403)

@@ -9,13 +9,20 @@
 """
 
 from drf_spectacular import openapi
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import serializers
+
+
+class CsrfCheckedSessionScheme(SessionScheme):
+    """The session cookie, as DRF's (``tickets.apis.authentication``); the token's scheme matches subclasses."""
+
+    target_class = "tickets.apis.authentication.CsrfCheckedSessionAuthentication"
 
 # Status → description of the errors any API operation may answer with.
 ERROR_RESPONSES = {
     "400": "输入有误（code=invalid 等；fields 按字段列出问题）",
-    "401": "未登录或令牌无效",
-    "403": "角色无权执行此操作",
+    "401": "未登录或令牌无效（code=token_expired：令牌已过期，请重新获取）",
+    "403": "角色无权执行此操作（code=csrf_failed：会话请求缺少 CSRF 令牌）",
     "404": "记录不存在或无权查看",
     "409": "工单当前不能执行此操作（code=action_not_available，reason 说明原因），或与现有数据冲突",
     "415": "不支持的请求内容类型",

@@ -7,6 +7,7 @@ from .actions import ACTION_VIEWS, SupervisionCloseApi
 
 urlpatterns = [
     path("auth/token/", auth.TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/tokens/<int:user_id>/", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("me/", auth.MeApi.as_view(), name="me"),
     # Directory and calendar (read-only)
     path("units/", directory.UnitListApi.as_view(), name="unit-list"),

@@ -34,13 +34,19 @@ OPEN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING_EXPORT)
 
 
 def _require_centre(request) -> None:
-    if not has_role(request.user, CENTRE_ROLES):
+    if not may_see_outbox(request.user):
         raise PermissionDenied
+
+
+def may_see_outbox(user) -> bool:
+    """上报上级: the centre's roles (this page and the menu)."""
+    return has_role(user, CENTRE_ROLES)
 
 
 @login_required
 def outbox_page(request):
-    _require_centre(request)
+    if not may_see_outbox(request.user):
+        raise PermissionDenied
     if request.method == "POST":
         message_id = parse_id(request.POST.get("message"))
         message = OutboxMessage.objects.filter(pk=message_id).first() if message_id else None

@@ -231,8 +231,9 @@ class Seeder:
                 f"139000{self.rng.randrange(100000):05d}")
 
     def register(self, at: datetime, *, upper: bool = False, coordinated: bool = False, urgent: bool = False,
-                 confidential: bool = False, topic: Topic | None = None) -> tuple[Ticket, Topic | None]:
-        township = self.rng.choice(self.townships)
+                 confidential: bool = False, topic: Topic | None = None,
+                 township: Unit | None = None) -> tuple[Ticket, Topic | None]:
+        township = township or self.rng.choice(self.townships)
         place = township.short_name + self.rng.choice(PLACES)
         name, phone = self.caller()
         kwargs = {"caller_name": name, "caller_phone": phone, "address": place, "township": township,
@@ -465,11 +466,26 @@ class Seeder:
             made.append(services.ticket_merge(ticket=dup, into=target, actor=self.dispatcher,
                                               note="同一事项重复反映，并单处理。", at=self.later(at, 0.2, 3)))
         made += self.upper_tickets()
+        made += self.demo_unit_inbox()
         self.more_calls(made)
         states: dict[str, int] = {}
         for ticket in Ticket.objects.filter(registered_by__username__startswith=SEED_PREFIX).only("status"):
             states[ticket.status] = states.get(ticket.status, 0) + 1
         return {"tickets": sum(states.values()), "calls": self.calls, "states": states}
+
+    def demo_unit_inbox(self) -> list[Ticket]:
+        """The demo unit handler ``unit`` (create_demo_users: 纸坊镇) finds its own township's matters
+        waiting: two to sign, one in hand."""
+        home = self.units.get("纸坊镇")
+        if home is None:
+            return []
+        made = []
+        for i, hours in enumerate((3, 20, 30)):
+            topic = self.rng.choice([t for t in TOPICS if TOWNSHIP in t.units] or TOPICS)
+            ticket, topic = self.register(self.now - timedelta(hours=hours), topic=topic, township=home)
+            ticket = self.dispatch(ticket, topic, self.later(ticket.registered_at, 0.2, 1), unit=home)
+            made.append(self.sign(ticket, self.later(ticket.dispatched_at, 0.5, 2)) if i == 2 else ticket)
+        return made
 
     def upper_tickets(self) -> list[Ticket]:
         """上级交办 from each platform, one pending dispatch and one closed at least."""
