@@ -59,7 +59,7 @@ ROW_FIELDS = [
     "content", "caller_name", "caller_phone", "caller_phone_digest", "address", "township_id", "unit_id",
     "status", "registered_at", "dispatch_deadline", "dispatched_at", "sign_deadline", "signed_at",
     "handle_deadline", "replied_at", "closed_at", "deadline_warning", "return_count", "extension_count",
-    "callback_result", "callback_resolved", "callback_at", "reply_text",
+    "callback_result", "callback_resolved", "callback_at",
 ]
 # Caller data never goes into event data (it is append-only and not encrypted).
 CALLER_FIELDS = frozenset({"caller_name", "caller_phone", "caller_phone_digest"})
@@ -278,7 +278,8 @@ class TicketImporter(Importer):
             if old is None:
                 new.append(record)
                 continue
-            diff = {name: _diff(name, old[name], fields[name]) for name in ROW_FIELDS if old[name] != fields[name]}
+            diff = {name: _diff(name, old[name], fields[name]) for name in self.row_fields()
+                    if old[name] != fields[name]}
             if diff:
                 changed.append((old["id"], fields))
                 events.append(self.event(old["id"], EventType.IMPORTED, actor_id, now, fields,
@@ -346,11 +347,16 @@ class TicketImporter(Importer):
             self.platforms[name] = UpperPlatform.objects.create(code=code, name=name, order=last + 1).pk
         return len(wanted)
 
+    def row_fields(self) -> list[str]:
+        """The fields a re-import compares and updates: the answer only when the file has the column
+        (a file without 答复内容 must not wipe answers written in the system)."""
+        return [*ROW_FIELDS, "reply_text"] if "答复内容" in self.index else ROW_FIELDS
+
     def existing(self, numbers: list[str]) -> dict[str, dict]:
         found: dict[str, dict] = {}
         for start in range(0, len(numbers), 5000):
             chunk = numbers[start:start + 5000]
-            for row in Ticket.objects.filter(number__in=chunk).values("id", "number", *ROW_FIELDS):
+            for row in Ticket.objects.filter(number__in=chunk).values("id", "number", *self.row_fields()):
                 found[row["number"]] = row
         return found
 
@@ -374,9 +380,9 @@ class TicketImporter(Importer):
     def update_existing(self, changed: list[tuple[int, dict]], now: datetime) -> None:
         objects = []
         for pk, fields in changed:
-            ticket = Ticket(pk=pk, updated_at=now, **{name: fields[name] for name in ROW_FIELDS})
+            ticket = Ticket(pk=pk, updated_at=now, **{name: fields[name] for name in self.row_fields()})
             objects.append(ticket)
-        Ticket.objects.bulk_update(objects, [*ROW_FIELDS, "updated_at"], batch_size=500)
+        Ticket.objects.bulk_update(objects, [*self.row_fields(), "updated_at"], batch_size=500)
 
     def bump_sequences(self, numbers: list[str]) -> None:
         """Imported numbers in this centre's own format advance the day's counter, so that tickets
