@@ -397,9 +397,10 @@ def _route_like_a_county(rows: list[list], short_of: dict[str, str], townships: 
                 need[unit] -= n
                 left[code] -= n
 
-    for unit, codes in COUNTY_HOMES.items():  # each city unit its own matters
-        if unit in need:
-            give(unit, codes)
+    for unit, codes in COUNTY_HOMES.items():  # each city unit its own matters, spread over them
+        while unit in need and need[unit] > 0 and any(left[c] > 0 for c in codes):
+            for code in codes:
+                give(unit, [code], most=1)
     for pool, wanted in ((TOWNSHIP_OWN, lambda u: u in townships), (ANY_UNIT, lambda u: True)):
         slots = [u for u in sorted(need) if wanted(u) for _ in range(need[u])]
         rng.shuffle(slots)

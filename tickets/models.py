@@ -937,8 +937,8 @@ class DispatchConfig(models.Model):
 
     @classmethod
     def current(cls) -> DispatchConfig:
-        config = cls.objects.order_by("id").first()
-        return config or cls.objects.create()
+        """The saved settings, or the defaults (unsaved) until someone saves them."""
+        return cls.objects.order_by("id").first() or cls()
 
 
 class DispatchModel(models.Model):

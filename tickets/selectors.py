@@ -132,7 +132,7 @@ class DispatchAdvice:
     model: object | None = None
 
 
-_LOADED_MODELS: dict[int, object] = {}
+_LOADED_MODELS: dict[tuple, object] = {}
 
 
 def dispatch_model_current():
@@ -146,11 +146,12 @@ def _trained(model_row):
     from . import suggest
     from .models import DispatchModel
 
-    if model_row.pk not in _LOADED_MODELS:
+    key = (model_row.pk, model_row.trained_at)
+    if key not in _LOADED_MODELS:
         blob = DispatchModel.objects.values_list("blob", flat=True).get(pk=model_row.pk)
         _LOADED_MODELS.clear()  # one model in memory per process: the newest
-        _LOADED_MODELS[model_row.pk] = suggest.Trained.loads(blob)
-    return _LOADED_MODELS[model_row.pk]
+        _LOADED_MODELS[key] = suggest.Trained.loads(blob)
+    return _LOADED_MODELS[key]
 
 
 def _percent(value: float) -> str:

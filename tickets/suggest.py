@@ -34,7 +34,9 @@ TOKEN_RE = re.compile(r"^[\u4e00-\u9fff]{2,}$|^[a-z]{3,}$")
 # Words of every ticket that say nothing about who handles it.
 STOP_TOKENS = frozenset({"来电人", "反映", "咨询", "希望", "要求", "请求", "相关", "部门", "问题", "尽快", "处理",
                          "解决", "情况", "现在", "已经", "没有", "一个", "不能", "可以", "需要", "哪些", "怎么",
-                         "什么", "是否", "进行", "目前", "多次", "长期", "至今", "附近", "有关"})
+                         "什么", "是否", "进行", "目前", "多次", "长期", "至今", "附近", "有关", "存在", "某村",
+                         "小区", "社区", "街道", "某小区", "某社区", "路口", "集镇", "某组", "某街", "村里",
+                         "尽快恢复", "来电", "市民", "群众"})
 
 
 def tokens(text: str) -> list[str]:
@@ -78,11 +80,21 @@ SAMPLE_FIELDS = ("category__code", "category__parent__code", "township_id", "tow
                  "appeal_type__code", "source", "title", "content", "registered_at", "unit_id")
 
 
+def _without_place(text: str, township: str) -> str:
+    """The text without the name of the ticket's township (where, not what: it is a feature of its
+    own), so that "纸坊镇某村停水" and "大峪镇某村停水" read alike."""
+    if township:
+        stem = township.removesuffix("街道").removesuffix("镇").removesuffix("乡")
+        text = text.replace(township, " ").replace(stem, " ") if len(stem) >= 2 else text.replace(township, " ")
+    return text
+
+
 def sample_from_values(row: dict) -> Sample:
     return Sample(category=row["category__code"], category_parent=row["category__parent__code"] or "",
                   township_id=row["township_id"], township=row["township__short_name"] or "",
                   appeal=row["appeal_type__code"], source=row["source"],
-                  text=f"{row['title'] or ''} {row['content'] or ''}", month=month_of(row["registered_at"]),
+                  text=_without_place(f"{row['title'] or ''} {row['content'] or ''}", row["township__short_name"] or ""),
+                  month=month_of(row["registered_at"]),
                   unit_id=row["unit_id"])
 
 
@@ -91,7 +103,9 @@ def sample_from_ticket(ticket) -> Sample:
                   else "", township_id=ticket.township_id,
                   township=ticket.township.short_name if ticket.township_id else "",
                   appeal=ticket.appeal_type.code, source=ticket.source,
-                  text=f"{ticket.title or ''} {ticket.content or ''}", month=month_of(ticket.registered_at))
+                  text=_without_place(f"{ticket.title or ''} {ticket.content or ''}",
+                                      ticket.township.short_name if ticket.township_id else ""),
+                  month=month_of(ticket.registered_at))
 
 
 def history_samples(*, before_month: str | None = None) -> list[Sample]:
@@ -178,7 +192,7 @@ class NotEnoughHistory(Exception):
     pass
 
 
-def fit(samples: list[Sample], *, half_life: float) -> Trained:
+def fit(samples: list[Sample], *, half_life: float, C: float = 4.0, class_weight: str | None = None) -> Trained:
     """Fit the suggester on ``samples`` (all of them: choose the window before calling)."""
     import numpy as np
     from scipy.sparse import hstack
@@ -196,7 +210,7 @@ def fit(samples: list[Sample], *, half_life: float) -> Trained:
     tfidf = TfidfVectorizer(tokenizer=tokens, lowercase=False, token_pattern=None, min_df=2, sublinear_tf=True)
     matrix = hstack([dict_vectorizer.fit_transform([s.features() for s in samples]),
                      tfidf.fit_transform([s.text for s in samples])]).tocsr()
-    classifier = LogisticRegression(C=4.0, max_iter=3000)
+    classifier = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000)
     classifier.fit(matrix, labels, sample_weight=weights / weights.mean())
     category_labels: dict[str, Counter] = defaultdict(Counter)
     for s in samples:
@@ -223,7 +237,7 @@ class Backtest:
     top3: float
 
 
-def backtest(samples: list[Sample], *, month: str, months: int, half_life: float) -> Backtest:
+def backtest(samples: list[Sample], *, month: str, months: int, half_life: float, **fit_options) -> Backtest:
     """Train on the ``months`` data-months before ``month``, suggest for every ticket of ``month``
     (which the model never saw) and count how often the unit that finally handled it came first,
     or among the first three."""
@@ -233,7 +247,7 @@ def backtest(samples: list[Sample], *, month: str, months: int, half_life: float
         raise NotEnoughHistory(f"{month} 没有已办结的派单工单，无法回测。")
     if not train:
         raise NotEnoughHistory(f"{month} 之前没有可学习的已办结工单，无法回测。")
-    model = fit(train, half_life=half_life)
+    model = fit(train, half_life=half_life, **fit_options)
     top1 = top3 = 0
     for s in test:
         ranked = [e["unit_id"] for e in model.rank(s, limit=3)]

@@ -186,3 +186,25 @@ def test_dispatched_row_without_unit_is_an_error(directory):
         import_file(kind="tickets", data=csv_bytes(TICKET_HEADERS, [row]))
     # then
     assert errors_of(caught.value) == [(2, "承办单位", "交办处理的工单已派单或办结，必须填写承办单位。")]
+
+
+def test_the_units_answer_is_imported_when_the_file_has_it(directory, dispatcher):
+    # given a file with the optional 答复内容 column (the dispatch suggester and typical cases use it)
+    row = ticket_row()
+    data = csv_bytes([*TICKET_HEADERS, "答复内容"], [[*row, "已抢修管道，当日恢复供水。"]])
+    # when
+    import_file(kind="tickets", data=data, name="t.csv", actor=dispatcher)
+    # then; and a file without the column leaves the answer empty
+    assert Ticket.objects.get(number="RZ2024040100001").reply_text == "已抢修管道，当日恢复供水。"
+    import_file(kind="tickets", data=csv_bytes(TICKET_HEADERS, [ticket_row(**{"工单编号": "RZ2024040100009"})]),
+                name="u.csv", actor=dispatcher)
+    assert Ticket.objects.get(number="RZ2024040100009").reply_text == ""
+
+
+def test_reimport_without_the_answer_column_keeps_the_answer(directory, dispatcher):
+    import_file(kind="tickets", data=csv_bytes([*TICKET_HEADERS, "答复内容"], [[*ticket_row(), "已恢复供水。"]]),
+                name="t.csv", actor=dispatcher)
+    import_file(kind="tickets", data=csv_bytes(TICKET_HEADERS, [ticket_row(**{"诉求内容": "小区停水三天。"})]),
+                name="t2.csv", actor=dispatcher)
+    ticket = Ticket.objects.get(number="RZ2024040100001")
+    assert ticket.content == "小区停水三天。" and ticket.reply_text == "已恢复供水。"

@@ -65,7 +65,7 @@ ROW_FIELDS = [
     "content", "caller_name", "caller_phone", "caller_phone_digest", "address", "township_id", "unit_id",
     "status", "registered_at", "dispatch_deadline", "dispatched_at", "sign_deadline", "signed_at",
     "handle_deadline", "replied_at", "closed_at", "deadline_warning", "return_count", "extension_count",
-    "callback_result", "callback_resolved", "callback_at", "reply_text",
+    "callback_result", "callback_resolved", "callback_at",
 ]
 # Caller data never goes into event data (it is append-only and not encrypted).
 CALLER_FIELDS = frozenset({"caller_name", "caller_phone", "caller_phone_digest"})
@@ -285,7 +285,7 @@ class TicketImporter(Importer):
             if old is None:
                 new.append(record)
                 continue
-            names = [name for name in ROW_FIELDS if old[name] != fields[name]]
+            names = [name for name in self.row_fields() if old[name] != fields[name]]
             if not names:
                 continue
             steps = self.lifecycle_steps(record, old)
@@ -405,11 +405,16 @@ class TicketImporter(Importer):
             self.platforms[name] = UpperPlatform.objects.create(code=code, name=name, order=last + 1).pk
         return len(wanted)
 
+    def row_fields(self) -> list[str]:
+        """The fields a re-import compares and updates: the answer only when the file has the column
+        (a file without 答复内容 must not wipe answers written in the system)."""
+        return [*ROW_FIELDS, "reply_text"] if "答复内容" in self.index else ROW_FIELDS
+
     def existing(self, numbers: list[str]) -> dict[str, dict]:
         found: dict[str, dict] = {}
         for start in range(0, len(numbers), 5000):
             chunk = numbers[start:start + 5000]
-            for row in Ticket.objects.filter(number__in=chunk).values("id", "number", *ROW_FIELDS):
+            for row in Ticket.objects.filter(number__in=chunk).values("id", "number", *self.row_fields()):
                 found[row["number"]] = row
         return found
 

@@ -266,10 +266,14 @@ class Seeder:
         return ticket, topic
 
     def unit_for(self, ticket: Ticket, topic: Topic) -> Unit:
-        choice = self.rng.choice(topic.units)
-        if choice == TOWNSHIP:
+        """Routed as a county routes (the dispatch suggester learns from it): a matter the township
+        may own goes to the township in a town (镇/乡) and to the first department in a street
+        (街道, the urban area); otherwise to the topic's first unit."""
+        units = [u for u in topic.units if u != TOWNSHIP]
+        rural = not ticket.township.short_name.endswith("街道")
+        if TOWNSHIP in topic.units and (rural or not units):
             return ticket.township
-        return self.units.get(choice) or ticket.township
+        return self.units.get(units[0]) or ticket.township
 
     def dispatch(self, ticket: Ticket, topic: Topic, at: datetime, unit: Unit | None = None) -> Ticket:
         return services.ticket_dispatch(ticket=ticket, unit=unit or self.unit_for(ticket, topic),
