@@ -212,10 +212,6 @@ def ticket_available_actions(*, user, ticket: Ticket, facts: Facts | None = None
     return [name for name, action in ACTIONS.items() if _refusal(user, ticket, action, facts) is None]
 
 
-def action_get(name: str) -> Action:
-    return ACTIONS[name]
-
-
 def action_require(*, user, ticket: Ticket, action: str, facts: Facts | None = None, check_role: bool = True
                    ) -> None:
     """Raise (403 / 409, see the module docstring) unless ``user`` may take ``action`` on ``ticket``
