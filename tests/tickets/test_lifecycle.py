@@ -251,3 +251,20 @@ def test_first_feedback_is_the_units_own_action_on_urgent_tickets_once(ticket_in
     assert event.note == "已到现场抢修" and event.data["on_time"] is True
     urgent.refresh_from_db()
     assert urgent.status == Status.HANDLING
+
+
+def test_migration_moves_waiting_unsatisfied_tickets_into_the_new_state(ticket_in):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tickets.migrations.0009_h1_unsatisfied_redispatch")
+    # given: a ticket as the old code left it (待回访 with a 不满意 callback) and an ordinary one
+    old = ticket_in("pending_callback")
+    Ticket.objects.filter(pk=old.pk).update(callback_result="unsatisfied", callback_resolved=False)
+    waiting = ticket_in("pending_callback")
+    # when
+    migration.unsatisfied_to_state(apps, None)
+    # then
+    assert Ticket.objects.get(pk=old.pk).status == Status.UNSATISFIED
+    assert Ticket.objects.get(pk=waiting.pk).status == Status.PENDING_CALLBACK

@@ -144,20 +144,21 @@ def _a(name, permission, label, sources, targets=(), *, unit_side=False, conditi
 
 DISPATCHED = (S.PENDING_SIGN, S.HANDLING)  # at a unit, which has not asked to return it
 
-# The order is the order of the page's buttons and of ``allowed_actions``.
+# The order is the order of the page's buttons and of ``allowed_actions`` (the first is unfolded on the
+# page: each role's everyday action comes first).
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("dispatch", "dispatch", "派单", [S.PENDING_DISPATCH], [S.PENDING_SIGN]),
     _a("sign", "sign", "签收", [S.PENDING_SIGN], [S.HANDLING], unit_side=True),
     # 紧急件首次反馈: once, by the unit, after signing (due by ``feedback_deadline``).
     _a("first-feedback", "first_feedback", "首次反馈", [S.HANDLING], unit_side=True,
        conditions=[_urgent_feedback_due]),
+    _a("reply", "reply", "办结反馈", [S.HANDLING], [S.REPLIED], unit_side=True),
+    _a("extension", "extension_request", "申请延期", [S.HANDLING], unit_side=True,
+       conditions=[_before_deadline, _no_pending_extension]),
     _a("return", "return_request", "申请退单", DISPATCHED, [S.RETURN_PENDING], unit_side=True),
     _a("return-decide", "return_decide", "审批退单", [S.RETURN_PENDING],
        [S.PENDING_DISPATCH, S.PENDING_SIGN, S.HANDLING], conditions=[_pending_return]),
-    _a("extension", "extension_request", "申请延期", [S.HANDLING], unit_side=True,
-       conditions=[_before_deadline, _no_pending_extension]),
     _a("extension-decide", "extension_decide", "审批延期", [S.HANDLING], conditions=[_pending_extension]),
-    _a("reply", "reply", "办结反馈", [S.HANDLING], [S.REPLIED], unit_side=True),
     _a("review", "review", "审核", [S.REPLIED], [S.PENDING_CALLBACK, S.HANDLING]),
     _a("callback", "callback", "回访", [S.PENDING_CALLBACK], [S.CLOSED, S.UNSATISFIED]),
     _a("redo", "redo", "重办", [S.UNSATISFIED], [S.HANDLING]),
@@ -209,10 +210,6 @@ def ticket_available_actions(*, user, ticket: Ticket, facts: Facts | None = None
         return []
     facts = facts or ticket_facts(ticket)
     return [name for name, action in ACTIONS.items() if _refusal(user, ticket, action, facts) is None]
-
-
-def action_get(name: str) -> Action:
-    return ACTIONS[name]
 
 
 def action_require(*, user, ticket: Ticket, action: str, facts: Facts | None = None, check_role: bool = True
