@@ -225,3 +225,9 @@ def test_parse_id(value, expected):
     from tickets.inputs import parse_id
 
     assert parse_id(value) == expected
+
+
+def test_a_broken_multipart_body_is_still_djangos_400(operator):
+    client = page(operator)
+    response = client.post("/calls/log/", b"--x\r\nbroken", content_type="multipart/form-data; boundary=")
+    assert response.status_code == 400
