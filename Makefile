@@ -35,10 +35,11 @@ run: demo
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Longer schemathesis run of the whole API (CI runs tests/test_fuzz.py with 3 examples per operation).
+## Longer fuzzing: schemathesis over the whole API (tests/test_fuzz.py) and hypothesis over every page's
+## forms and query parameters (tests/test_page_fuzz.py). CI runs both with 3 examples per operation/page.
 FUZZ_EXAMPLES ?= 50
 fuzz: install
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py tests/test_page_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 worker: install
 	$(PY) -m celery -A hotline worker -l info

@@ -40,6 +40,25 @@ def scrub_record(record: logging.LogRecord) -> None:
         record.stack_info = scrub(record.stack_info)
 
 
+class ClientIpFilter(logging.Filter):
+    """Records about a request (Django's ``django.request`` / ``django.security`` ones carry it) name
+    the client's address as ``tickets.net.client_ip`` reads it — the same one the throttles, axes
+    and the access log use, never a forged ``X-Forwarded-For``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "META") and not getattr(record, "client_ip", None):
+            from .net import client_ip
+
+            try:
+                address = client_ip(request) or "-"
+            except Exception:  # pragma: no cover - a log line never fails
+                address = "-"
+            record.client_ip = address
+            record.msg, record.args = f"{record.getMessage()} [client {address}]", None
+        return True
+
+
 class PhoneScrubFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         scrub_record(record)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import render
 
 from .exceptions import database_unavailable_response, is_api_request, is_database_unavailable
@@ -50,7 +50,7 @@ class MalformedRequestMiddleware:
         if request.method == "POST" and request.content_type in FORM_TYPES:
             try:
                 sources.append(request.POST)
-            except Exception:  # an unreadable multipart body: Django's own 400 answers it later
+            except UnreadablePostError:  # the client went away; a malformed body raises on to Django's 400
                 pass
         for source in sources:
             for key, values in source.lists():

@@ -419,10 +419,11 @@ HOTLINE_EXPORT_FULL_MAX_ROWS = env.int("HOTLINE_EXPORT_FULL_MAX_ROWS", default=5
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_phones": {"()": "tickets.logging.PhoneScrubFilter"}},
+    "filters": {"scrub_phones": {"()": "tickets.logging.PhoneScrubFilter"},
+                "client_ip": {"()": "tickets.logging.ClientIpFilter"}},  # tickets/net.py's address
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_phones"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_ip", "scrub_phones"]},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},

@@ -152,3 +152,18 @@ def test_caller_data_access_is_logged_with_the_client_behind_the_proxy(settings,
     api.force_authenticate(dispatcher)
     api.get(f"/api/tickets/{ticket.pk}/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.22")
     assert set(CallerDataAccess.objects.values_list("ip_address", flat=True)) == {"203.0.113.21", "203.0.113.22"}
+
+
+# --- the logs ---------------------------------------------------------------------------------------
+
+
+def test_request_log_records_name_the_client_as_client_ip_reads_it(settings):
+    import logging
+
+    from tickets.logging import ClientIpFilter
+
+    settings.HOTLINE_TRUSTED_PROXIES = 0
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Bad Request: %s", ("/x/",), None)
+    record.request = request_with(REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    ClientIpFilter().filter(record)
+    assert record.getMessage() == "Bad Request: /x/ [client 198.51.100.4]"

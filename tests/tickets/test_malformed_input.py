@@ -209,3 +209,25 @@ def test_bulletin_issue_date_out_of_range_is_refused(editor, bulletin):
     assert bulletin.issue_date != dt.date(9999, 12, 31)
     assert_api_error(api(editor).patch(f"/api/bulletins/{bulletin.period}/", {"date": "9999-12-31"}, format="json"),
                      400, "invalid")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from tickets.inputs import JSON_MAX_DEPTH, json_depth_exceeds
+
+    assert not json_depth_exceeds('{"a": "' + "[" * 100 + '\\" {{{"}')
+    assert not json_depth_exceeds(nested(JSON_MAX_DEPTH))
+    assert json_depth_exceeds(nested(JSON_MAX_DEPTH + 1))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("12", 12), (" 7 ", 7), ("0", None), ("-1", None), ("²", None),
+                                                 ("١٢", None), ("1e3", None), (str(2**63), None), (True, None)])
+def test_parse_id(value, expected):
+    from tickets.inputs import parse_id
+
+    assert parse_id(value) == expected
+
+
+def test_a_broken_multipart_body_is_still_djangos_400(operator):
+    client = page(operator)
+    response = client.post("/calls/log/", b"--x\r\nbroken", content_type="multipart/form-data; boundary=")
+    assert response.status_code == 400
