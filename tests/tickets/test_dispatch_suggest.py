@@ -5,6 +5,7 @@ and a 大峪镇 违建 ticket suggested other townships."""
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -179,3 +180,15 @@ def test_the_nightly_task_is_scheduled_and_trains(county_history, settings):
                for job in settings.CELERY_BEAT_SCHEDULE.values())
     pk = dispatch_model_train_task.apply().get()
     assert DispatchModel.objects.get(pk=pk).samples == len(county_history)
+
+
+def test_the_centre_sets_the_threshold_in_the_admin_and_nobody_else(county_history, client, admin_user, dispatcher):
+    dispatch_model_train()
+    client.force_login(admin_user)
+    assert client.get("/admin/tickets/dispatchmodel/").status_code == 200
+    response = client.post("/admin/tickets/dispatchconfig/add/", {"preselect_confidence": "0.75",
+                                                                  "history_months": "6", "half_life_months": "2.0"})
+    assert response.status_code == 302 and DispatchConfig.current().preselect_confidence == Decimal("0.75")
+    assert client.get("/admin/tickets/dispatchconfig/add/").status_code == 403  # one row only
+    client.force_login(dispatcher)
+    assert client.get("/admin/tickets/dispatchconfig/").status_code == 302  # to the admin login
