@@ -98,10 +98,11 @@ def test_two_web_replicas_serve_behind_nginx():
     assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
     assert re.search(r"upstream hotline_web \{[^}]*server web:8000 resolve;", nginx_conf)
     assert "proxy_pass http://hotline_web;" in nginx_conf
-    # the client's address reaches the app in the header it is told to trust
-    assert "proxy_set_header X-Real-IP $remote_addr;" in nginx_conf
+    # the client's address reaches the app in the header it is told to trust, from one trusted proxy
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in nginx_conf
     environment = services["web"]["environment"]
-    assert environment["HOTLINE_CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
+    assert environment["HOTLINE_CLIENT_IP_HEADER"] == "HTTP_X_FORWARDED_FOR"
+    assert environment["HOTLINE_TRUSTED_PROXIES"] == "1"
     # several web processes share Redis (settings refuse to start otherwise)
     assert int(environment["HOTLINE_WEB_INSTANCES"]) >= 2 and environment["REDIS_URL"]
 

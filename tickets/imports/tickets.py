@@ -476,7 +476,7 @@ class TicketImporter(Importer):
 # earlier one. A status not listed (added to the lifecycle later) counts as open, before 已办结.
 STATUS_RANK = {
     Status.PENDING_DISPATCH: 0, Status.PENDING_SIGN: 1, Status.RETURN_PENDING: 1.5, Status.HANDLING: 2,
-    Status.REPLIED: 3, Status.PENDING_CALLBACK: 4, Status.CLOSED: 5, Status.MERGED: 5,
+    Status.REPLIED: 3, Status.PENDING_CALLBACK: 4, Status.UNSATISFIED: 4.5, Status.CLOSED: 5, Status.MERGED: 5,
 }
 OLDER_FILE = "文件早于系统中的记录，导入不能使工单回退。"
 # The file's column that dates each kind of step.
@@ -485,7 +485,7 @@ STEP_COLUMNS = {EventType.DISPATCHED: "派单时间", EventType.SIGNED: "签收�
 
 
 def _rank(status: Status) -> float:
-    return STATUS_RANK.get(status, 4.5)
+    return STATUS_RANK[status]
 
 
 def _clock(value: datetime) -> str:
