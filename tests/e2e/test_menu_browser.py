@@ -39,4 +39,9 @@ def test_each_menu_entry_opens_its_page(session, personas, ticket_in, role):
             current = s.page.locator('nav.mainnav a[aria-current="page"]')
             assert current.count() == 1 and current.inner_text().strip() == label, (role, label)
         s.shot(f"menu-{role}-{n}-{SLUG.get(label, n)}")
+    # and the user menu's 修改密码
+    s.goto("/")
+    s.page.click("header .who >> text=修改密码")
+    s.page.wait_for_selector("#id_old_password")
+    s.shot(f"menu-{role}-password")
     assert ARTIFACTS.exists()
