@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 
+from tickets.admin import ReadOnlyAdmin
 from tickets.exceptions import ApplicationError
 from tickets.permissions import ASSESS_ROLES, has_role
 
@@ -83,21 +84,12 @@ class AdjustmentAdmin(AssessorAdmin):
 
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
+class ChangeRecordAdmin(ReadOnlyAdmin):
     """The change trail: read only (append-only in the database)."""
 
     list_display = ("at", "month", "kind", "target", "actor", "reason")
     list_filter = ("kind", "month")
     readonly_fields = [f.name for f in ChangeRecord._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class UnitScoreInline(admin.TabularInline):
@@ -112,19 +104,10 @@ class UnitScoreInline(admin.TabularInline):
 
 
 @admin.register(AssessmentRun)
-class AssessmentRunAdmin(admin.ModelAdmin):
+class AssessmentRunAdmin(ReadOnlyAdmin):
     list_display = ("month", "rule_set", "evaluated_at", "computed_at", "ticket_count", "duration_ms")
     inlines = [UnitScoreInline]
     actions = ["recompute"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="重新计算所选月份")
     def recompute(self, request, queryset):

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from tickets.exceptions import NotFound, PermissionDenied
 from tickets.models import AssessmentGroup, CallbackResult, Role, Ticket, Unit, User
-from tickets.permissions import MANAGEMENT_READ_ROLES
+from tickets.permissions import MANAGEMENT_READ_ROLES, has_role
 
 from . import scoring
 from .indicators import counted_tickets, indicator_conditions
@@ -38,7 +38,7 @@ DRILL_KINDS = {
 
 
 def can_read_all(user: User) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in MANAGEMENT_READ_ROLES)
+    return has_role(user, MANAGEMENT_READ_ROLES)
 
 
 def can_open_assessment(user: User) -> bool:

@@ -225,3 +225,20 @@ def generated_insert_sql(model, known: dict[str, str], source: str) -> str:
         else:
             values.append("''")
     return f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} {source}"
+
+
+def page_login(base_url: str, username: str, password: str):
+    """A ``requests`` session signed in through the login page (CSRF token and all)."""
+    import re
+
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base_url}/accounts/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(f"{base_url}/accounts/login/", data={"username": username, "password": password,
+                                                                  "csrfmiddlewaretoken": token},
+                            headers={"Referer": f"{base_url}/accounts/login/"}, timeout=30, allow_redirects=False)
+    if response.status_code != 302:
+        raise RuntimeError(f"login of {username} failed: {response.status_code}")
+    return session

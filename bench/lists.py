@@ -14,13 +14,21 @@ Options (after ``--``): ``--tickets N``, ``--requests N`` (per page), ``--worker
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .common import ROOT, Gunicorn, bench_database_url, bench_env, database_recreate, manage, percentile
+from .common import (
+    ROOT,
+    Gunicorn,
+    bench_database_url,
+    bench_env,
+    database_recreate,
+    manage,
+    page_login,
+    percentile,
+)
 
 PASSWORD = "Bench-Lists-2024!"
 
@@ -97,18 +105,6 @@ print(Ticket.objects.count())
 """
 
 
-def _login(base_url: str, username: str) -> requests.Session:
-    s = requests.Session()
-    page = s.get(f"{base_url}/accounts/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = s.post(f"{base_url}/accounts/login/", data={"username": username, "password": PASSWORD,
-                                                            "csrfmiddlewaretoken": token},
-                      headers={"Referer": f"{base_url}/accounts/login/"}, timeout=30, allow_redirects=False)
-    if response.status_code != 302:
-        raise RuntimeError(f"login of {username} failed: {response.status_code}")
-    return s
-
-
 def _time(session: requests.Session, url: str, n: int) -> dict:
     durations, errors = [], 0
     session.get(url, timeout=60)  # warm-up (connection, caches)
@@ -150,7 +146,7 @@ def run(argv: list[str]) -> dict:
     (ROOT / "artifacts").mkdir(exist_ok=True)
     with Gunicorn(env, workers=args.workers, log_path=ROOT / "artifacts" / "bench-lists-gunicorn.log") as server:
         base = server.base_url
-        dispatcher, handler, leader = (_login(base, u) for u in ("bench_dispatcher", "bench_handler", "bench_leader"))
+        dispatcher, handler, leader = (page_login(base, u, PASSWORD) for u in ("bench_dispatcher", "bench_handler", "bench_leader"))
         pages = {
             "list_first_page": (dispatcher, "/tickets/"),
             "list_page_200": (dispatcher, "/tickets/?page=200"),

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +39,16 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 
-from .common import ROOT, Gunicorn, bench_database_url, bench_env, database_recreate, manage, percentile
+from .common import (
+    ROOT,
+    Gunicorn,
+    bench_database_url,
+    bench_env,
+    database_recreate,
+    manage,
+    page_login,
+    percentile,
+)
 
 PASSWORD = "Bench-Scale-2024!"
 PAGE_TARGET_MS = 100
@@ -262,18 +270,6 @@ def worker_generate(tickets: int, months: int, chunk: int = 500_000) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _login(base_url: str, username: str) -> requests.Session:
-    s = requests.Session()
-    page = s.get(f"{base_url}/accounts/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = s.post(f"{base_url}/accounts/login/", data={"username": username, "password": PASSWORD,
-                                                            "csrfmiddlewaretoken": token},
-                      headers={"Referer": f"{base_url}/accounts/login/"}, timeout=30, allow_redirects=False)
-    if response.status_code != 302:
-        raise RuntimeError(f"login of {username} failed: {response.status_code}")
-    return s
-
-
 def _concurrently(sessions: list[requests.Session], paths: list[str], base: str) -> dict:
     """Each path once, spread over the sessions (one thread each); p50/p95/max in ms."""
     durations: list[float] = []
@@ -390,7 +386,7 @@ def run(argv: list[str]) -> dict:
     (ROOT / "artifacts").mkdir(exist_ok=True)
     with Gunicorn(env, workers=args.workers, log_path=ROOT / "artifacts" / "bench-scale-gunicorn.log") as server:
         base = server.base_url
-        sessions = {role: [_login(base, f"bench_{role}") for _ in range(args.clients)]
+        sessions = {role: [page_login(base, f"bench_{role}", PASSWORD) for _ in range(args.clients)]
                     for role in ("dispatcher", "handler", "leader", "operator")}
         unit = facts["unit_id"]
         pages = {

@@ -264,8 +264,10 @@ def standout_terms(texts: list[str], background: list[str], *, top: int = 8, min
         a_w = prior[term] * 0.5 + 0.01  # a mild prior, proportional to the term's overall frequency
         a_all = a0 * 0.5 + 0.01 * len(prior)
         y_b = base.get(term, 0)
-        delta = (math.log((y_t + a_w) / (n_t + a_all - y_t - a_w))
-                 - math.log((y_b + a_w) / (n_b + a_all - y_b - a_w)))
+        rest_t, rest_b = n_t + a_all - y_t - a_w, n_b + a_all - y_b - a_w
+        if rest_t <= 0 or rest_b <= 0:  # one term is the whole vocabulary: nothing stands out against it
+            continue
+        delta = math.log((y_t + a_w) / rest_t) - math.log((y_b + a_w) / rest_b)
         variance = 1 / (y_t + a_w) + 1 / (y_b + a_w)
         z = delta / math.sqrt(variance)
         if z >= z_min:

@@ -198,3 +198,17 @@ def ticket_in(new_ticket, dispatcher, unit_handler, unit_a):
 @pytest.fixture
 def upper_platform(directory):
     return UpperPlatform.objects.get(code="pds")
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Celery tasks run in the test's process even when the suite runs with a real broker (CI):
+    for tests of what a task does, not of how it is queued."""
+    from hotline.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = saved

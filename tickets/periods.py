@@ -79,11 +79,11 @@ def month_choice(text: str | None, *, today: date) -> date:
     text = (text or "").strip()
     if not text:
         return current
-    try:
-        month = period_parse(text)
-    except ValueError as exc:
+    match = PERIOD_RE.match(text)
+    if not match:
         raise InvalidInput(f"月份“{text[:20]}”格式不对，应为“年-月”，例如 2024-04。",
-                           fields={"month": ["格式应为 YYYY-MM。"]}) from exc
+                           fields={"month": ["格式应为 YYYY-MM。"]})
+    month = date(int(match.group(1)), int(match.group(2)), 1)  # the range is said below, more precisely
     if month > current:
         raise InvalidInput(f"{month.year}年{month.month}月还没有到，不能查看未来的月份。",
                            fields={"month": ["不能选择未来的月份。"]})

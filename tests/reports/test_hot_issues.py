@@ -70,3 +70,11 @@ def test_month_change_is_computed_when_the_previous_month_has_data(new_ticket):
     assert change["previous_has_data"] and (total["previous"], total["change"]) == (1, 1)
     hot = selectors.hot_issue_suggestions(month=APRIL)
     assert (hot[0]["previous"], hot[0]["change"]) == (1, 1)
+
+
+def test_a_month_of_identical_texts_and_no_background_suggests_nothing_and_does_not_fail():
+    from reports.selectors import standout_terms
+
+    # one term is the whole vocabulary: the log-odds had a zero denominator (a 500 on the editor's page)
+    assert standout_terms(["测试诉求"] * 6, []) == []
+    assert standout_terms(["测试诉求"] * 6, ["测试诉求"] * 3) == []

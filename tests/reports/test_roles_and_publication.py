@@ -60,7 +60,13 @@ def test_reports_services_and_privacy_use_the_role_table():
     assert services.BUILD_ROLES is permissions.BULLETIN_BUILD_ROLES
     assert services.EDIT_ROLES is permissions.BULLETIN_EDIT_ROLES
     assert apis.BULLETIN_DRAFT_ROLES is permissions.BULLETIN_DRAFT_ROLES
-    assert views.BULLETIN_DRAFT_ROLES is permissions.BULLETIN_DRAFT_ROLES
+    # the pages ask the one predicate the menu asks too, and it answers from the same set
+    from types import SimpleNamespace
+
+    assert views.services is services
+    for role in permissions.Role.values:
+        user = SimpleNamespace(is_authenticated=True, is_active=True, role=role)
+        assert services.may_manage_bulletins(user) == (role in permissions.BULLETIN_DRAFT_ROLES), role
     assert privacy.FULL_CALLER_ROLES is permissions.FULL_CALLER_ROLES
 
 

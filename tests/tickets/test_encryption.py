@@ -368,12 +368,13 @@ def test_the_migration_encrypts_existing_rows_redacts_audit_rows_and_reverses(di
 
 
 def _insert_plain_ticket(user) -> int:
-    """A ticket row as the old schema stored it (plain SQL: the models are the new ones)."""
-    from tickets.models import AppealType, Category
-
-    appeal = AppealType.objects.get(code="problem")
-    category = Category.objects.get(code="0201")
+    """A ticket row as the old schema stored it (plain SQL throughout: the models are the new ones,
+    with columns the old schema does not have)."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM tickets_appealtype WHERE code = 'problem'")
+        (appeal_id,), = cursor.fetchall()
+        cursor.execute("SELECT id FROM tickets_category WHERE code = '0201'")
+        (category_id,), = cursor.fetchall()
         cursor.execute(
             "INSERT INTO tickets_ticket (number, source, upstream_number, handling_mode, appeal_type_id, "
             "category_id, title, content, caller_name, caller_phone, caller_phone_digest, address, urgent, "
@@ -382,7 +383,7 @@ def _insert_plain_ticket(user) -> int:
             "updated_at) VALUES ('RZ-OLD-1', 'local', '', 'dispatched', %s, %s, '', '停水', %s, %s, %s, '', "
             "false, false, false, 'pending_dispatch', CURRENT_TIMESTAMP, '', '', '', 0, 0, 0, '', false, "
             "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-            [appeal.pk, category.pk, NAME, PHONE, phone_digest(PHONE)])
+            [appeal_id, category_id, NAME, PHONE, phone_digest(PHONE)])
         cursor.execute("SELECT id FROM tickets_ticket WHERE number = 'RZ-OLD-1'")
         return cursor.fetchone()[0]
 

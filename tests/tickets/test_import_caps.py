@@ -20,7 +20,8 @@ from tickets.models import ImportJob, ImportStatus, Ticket
 
 from .import_helpers import TICKET_HEADERS, csv_bytes, ticket_row, xlsx_bytes
 
-pytestmark = pytest.mark.django_db
+# The jobs run in-process here, broker or not (what they store is the subject, not the queue).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 MB = 1024 * 1024
 
 

@@ -108,16 +108,11 @@ def test_manual_urge_does_not_stop_the_automatic_one(board, dispatcher):
     assert Urge.objects.filter(ticket=board["overdue"], automatic=True).count() == 1
 
 
-def test_auto_urge_in_eager_mode_through_delay(board, settings):
+def test_auto_urge_in_eager_mode_through_delay(board, tasks_in_process):
     # given: the embedded default runs tasks in-process
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        app.conf.task_always_eager = True
-    try:
-        # when
-        with time_machine.travel(NOW, tick=False):
-            result = ticket_auto_urge_task.delay()
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+    # when
+    with time_machine.travel(NOW, tick=False):
+        result = ticket_auto_urge_task.delay()
     # then
     assert result.get() == 3
     assert Urge.objects.filter(automatic=True).count() == 3

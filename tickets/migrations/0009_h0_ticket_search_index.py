@@ -12,7 +12,10 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
     FROM generate_series(1, char_length(t) - 1) AS i
 $body$;
 CREATE OR REPLACE FUNCTION hotline_ticket_terms(content text, title text, address text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+-- Finds hotline_bigrams in the schema it was created in, also when pg_restore rebuilds the index
+-- with an empty search_path.
+SET search_path FROM CURRENT AS $body$
     SELECT hotline_bigrams(content || ' ' || title || ' ' || address)
 $body$;
 """

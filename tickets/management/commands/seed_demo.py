@@ -33,6 +33,7 @@ from tickets.models import (
     UpperPlatform,
     User,
 )
+from tickets.services.deadlines import light_thresholds
 from tickets.workcalendar import get_calendar
 
 SEED_PREFIX = "seed_"
@@ -361,14 +362,16 @@ class Seeder:
         return self.callback(ticket, self.later(at, 2, 24), "satisfied")
 
     def handling_due_soon(self, *, confidential=False) -> Ticket | None:
-        """A ticket in 办理中 whose handling deadline falls within the next working day (yellow)."""
+        """A ticket in 办理中 whose handling deadline is in the yellow part of its limit (the lights' own
+        rule: ``tickets.services.deadlines.light_thresholds``), at least two hours away."""
+        thresholds = light_thresholds(self.now)
         for _ in range(20):
             topic = self.rng.choice([t for t in TOPICS if t.appeal == "consult"])
             days = self.appeal[topic.appeal].handling_days
             for hours_back in range(6, 24 * 12, 3):
                 dispatched = self.now - timedelta(hours=hours_back)
                 deadline = self.calendar.add_working_days(dispatched, days).value
-                if self.now + timedelta(hours=2) < deadline < self.calendar.add_working_days(self.now, 1).value:
+                if self.now + timedelta(hours=2) < deadline <= thresholds.handle(days):
                     ticket, _ = self.register(dispatched - timedelta(hours=1), topic=topic, confidential=confidential)
                     ticket = self.dispatch(ticket, topic, dispatched)
                     return self.sign(ticket, self.later(dispatched, 0.5, 2))
