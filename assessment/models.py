@@ -210,7 +210,7 @@ class ChangeKind(models.TextChoices):
 class ChangeRecord(AppendOnlyModel):
     """变更记录: one change that can move a month's scores or its bulletin — who, when, why, and the
     values before and after. Written by the services in the same transaction as the change; never
-    updated or deleted (ORM guard here, PostgreSQL trigger in migration 0003_h3_change_trail)."""
+    updated or deleted (ORM guard here, PostgreSQL trigger in migration 0003_change_trail)."""
 
     month = models.DateField("月份", db_index=True, help_text="受影响的月份（规则版本：生效月份）。")
     kind = models.CharField("变更", max_length=30, choices=ChangeKind.choices)

@@ -1,5 +1,5 @@
 """National reference data every county starts with, loaded by ``migrate`` (migration
-``0009_h4_national_reference_data``): the five appeal types with their handling limits (domain.md),
+``0013_national_reference_data``): the five appeal types with their handling limits (domain.md),
 the local channels, the default time-limit rule and the working calendar from ``chinesecalendar``.
 
 A county's own directory (units, categories, upper platforms) is not here: it comes from its files

@@ -3,7 +3,7 @@
 ``ticket_search(queryset, text)``: a ticket number (prefix) or an upper platform's number, or words
 contained in the content, title or address (case-insensitive). On PostgreSQL the words are found
 through a GIN index of every two-character window of those fields (migration
-``tickets/0009_h0_ticket_search_index``): a search text of two characters or more must have all of its
+``tickets/0009_ticket_search_index``): a search text of two characters or more must have all of its
 windows in the ticket's index entry — every ticket that contains the text does — and the substring
 test then confirms each candidate, so the result equals a plain substring scan, without reading the
 table. Chinese needs no word segmentation for this (a segmenter can cut 停水 differently inside

@@ -311,7 +311,7 @@ def test_the_upgrade_deletes_the_files_of_jobs_that_finished_before_it(dispatche
     from django.apps import apps
     from django.core.files.base import ContentFile
 
-    migration = importlib.import_module("tickets.migrations.0009_h5_random_file_names_import_error_count")
+    migration = importlib.import_module("tickets.migrations.0015_random_file_names_import_error_count")
     jobs = {}
     for status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PENDING):
         job = ImportJob(kind="calls", original_name="calls.csv", created_by=dispatcher, status=status)

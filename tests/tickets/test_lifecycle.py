@@ -258,7 +258,7 @@ def test_migration_moves_waiting_unsatisfied_tickets_into_the_new_state(ticket_i
 
     from django.apps import apps
 
-    migration = importlib.import_module("tickets.migrations.0009_h1_unsatisfied_redispatch")
+    migration = importlib.import_module("tickets.migrations.0010_unsatisfied_redispatch")
     # given: a ticket as the old code left it (待回访 with a 不满意 callback) and an ordinary one
     old = ticket_in("pending_callback")
     Ticket.objects.filter(pk=old.pk).update(callback_result="unsatisfied", callback_resolved=False)

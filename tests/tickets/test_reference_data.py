@@ -16,7 +16,7 @@ from tickets.services.directory import directory_load_ruzhou
 from .import_helpers import TICKET_HEADERS, csv_bytes, errors_of, ticket_row
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("tickets.migrations.0009_h4_national_reference_data")
+migration = importlib.import_module("tickets.migrations.0013_national_reference_data")
 
 
 def reference_snapshot():

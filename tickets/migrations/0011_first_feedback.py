@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0009_h1_unsatisfied_redispatch"),
+        ("tickets", "0010_unsatisfied_redispatch"),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def delete_finished_import_files(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0010_h4_outbox_file_exchange"),
+        ("tickets", "0014_outbox_file_exchange"),
     ]
 
     operations = [

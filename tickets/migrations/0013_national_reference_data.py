@@ -11,5 +11,5 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0009_h2_light_share_of_limit")]
+    dependencies = [("tickets", "0012_light_share_of_limit")]
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0010_h1_first_feedback"),
+        ("tickets", "0011_first_feedback"),
     ]
 
     operations = [

@@ -17,7 +17,7 @@ def unsatisfied_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0009_h0_ticket_search_index"),
+        ("tickets", "0009_ticket_search_index"),
     ]
 
     operations = [

@@ -16,7 +16,7 @@ def waiting_for_export(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0009_h4_national_reference_data"),
+        ("tickets", "0013_national_reference_data"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0009_h5_random_file_names_import_error_count"),
+        ("tickets", "0015_random_file_names_import_error_count"),
     ]
 
     operations = [

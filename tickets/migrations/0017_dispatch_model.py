@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0009_h8_pinyin'),
+        ('tickets', '0016_pinyin'),
     ]
 
     operations = [
