@@ -30,8 +30,8 @@ urlpatterns = [
     path("api/", include("tickets.apis.urls")),
     path("api/assessment/", include("assessment.api_urls")),
     path("assessment/", include("assessment.urls")),
-    path("api/", include("reports.apis_urls")),
-    path("bulletins/", include("reports.urls_public")),
+    path("api/", include("reports.api_urls")),
+    path("bulletins/", include("reports.public_urls")),
     path("", include("reports.urls")),  # /dashboard/ and /reports/bulletins/…
     path("", include("tickets.urls")),
 ]

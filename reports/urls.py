@@ -1,5 +1,5 @@
 """Signed-in pages of the reports app: the leader dashboard and the editor's bulletin pages.
-Public pages: ``reports/urls_public.py``."""
+Public pages: ``reports/public_urls.py``."""
 
 from django.urls import path
 
