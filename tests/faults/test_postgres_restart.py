@@ -35,8 +35,8 @@ import pytest
 import requests
 from django.db import connection
 
-from bench.common import ROOT, Gunicorn, bench_env, manage
-from bench.lists import PASSWORD, _login
+from bench.common import ROOT, Gunicorn, bench_env, manage, page_login
+from bench.lists import PASSWORD
 from tests.logscan import LOG_DIR
 
 from .services import PrivatePostgres, postgres_bindir
@@ -378,7 +378,7 @@ def test_the_app_rides_out_a_postgres_restart(stack, mode):
         base = server.base_url
         master = server.process.pid
         workers_before = children(master)
-        page_session = _login(base, "f_dispatcher")
+        page_session = page_login(base, "f_dispatcher", PASSWORD)
         record, stop, moves = Record(), threading.Event(), deque()
         threads = [
             threading.Thread(target=registrar, args=(base, stack, record, stop, f"{mode}甲", moves)),
