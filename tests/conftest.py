@@ -212,3 +212,16 @@ def tasks_in_process():
         yield
     finally:
         app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttle and rate-limit counts, idempotency tokens and cache
+    versions of one test must not reach another (the suite runs in random order, in CI on a shared Redis)."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # a test that stopped the cache's server itself
+        pass
+    yield
