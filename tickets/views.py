@@ -78,7 +78,7 @@ from .selectors import (
     tickets_by_caller,
 )
 from .services.attachments import attachment_add
-from .services.deadlines import end_of_working_day, with_lights
+from .services.deadlines import end_of_working_day, light_thresholds, with_lights
 from .services.lifecycle import ACTIONS, action_require, ticket_available_actions, ticket_facts
 
 ROLE_QUEUES = {
@@ -151,6 +151,8 @@ def home(request):
         "visible_total": ticket_queryset_for_user(user=user).count(),
         "can_register": has_role(user, REGISTER_ROLES),
         "bulletin_tasks": _bulletin_tasks(user),
+        # the legend says what yellow means under the time-limit rule in force (the lights' own rule)
+        "yellow_percent": light_thresholds().rule.yellow_percent,
     }
     return render(request, "tickets/home.html", context)
 

@@ -200,3 +200,14 @@ def test_the_administrator_edits_the_yellow_share_per_rule(client, admin_user, m
     rule.refresh_from_db()
     assert rule.yellow_percent == 50
     assert light_at(ticket) == Light.YELLOW
+
+
+def test_the_inbox_legend_says_what_yellow_means_under_the_rule_in_force(client, unit_handler):
+    # given the centre makes yellow the last 40 % of a limit
+    TimeLimitRule.objects.update(yellow_percent=40)
+    invalidate()
+    client.force_login(unit_handler)
+    # when the unit opens its inbox
+    html = client.get(reverse("home")).content.decode()
+    # then the legend follows the rule (it said "1个工作日内" under the old yellow)
+    assert "黄灯为时限只剩最后 40%" in html and "1个工作日内" not in html
