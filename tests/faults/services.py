@@ -182,3 +182,9 @@ class SupervisedWorker:
                 raise RuntimeError("the supervised Celery worker did not stop within 20 s")
         finally:
             state.should_terminate = None
+            # The worker told Celery that this process is a worker (a ``.get()`` inside it would block);
+            # celery.contrib.testing's own start_worker undoes that on exit, and so must this one, or any
+            # later test of the run that waits for a task result fails (random order finds it).
+            from celery._state import _set_task_join_will_block
+
+            _set_task_join_will_block(False)
