@@ -79,14 +79,15 @@ def test_page_and_api_use_the_same_search(client, dispatcher, corpus):
 def test_the_word_index_is_used_on_postgresql(corpus):
     if connection.vendor != "postgresql":
         pytest.skip("the GIN index exists on PostgreSQL only (SQLite scans)")
-    # given a plan that may not scan the table
+    # given a plan that may neither scan the table nor walk another index in order (the statistics of a
+    # small test table make any plan look cheap: what is asked here is whether the index can serve)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    # when
-    plan = ticket_search(Ticket.objects.all(), "停水").explain()
-    with connection.cursor() as cursor:  # a number: each arm of the OR through its own index (bitmap OR)
         cursor.execute("SET LOCAL enable_indexscan = off")
-    number_plan = ticket_search(Ticket.objects.all(), "RZ20240401").explain()
+    # when
+    plan = ticket_search(Ticket.objects.order_by(), "停水").explain()
+    # a number: each arm of the OR through its own index (bitmap OR)
+    number_plan = ticket_search(Ticket.objects.order_by(), "RZ20240401").explain()
     # then
     assert "ticket_search_terms" in plan, plan
     assert "ticket_number_prefix" in number_plan and "ticket_search_terms" in number_plan, number_plan
