@@ -1,14 +1,21 @@
-"""Benchmark: building the monthly bulletin for a month of 1,000,000 tickets on PostgreSQL.
+"""Benchmark: the month's compute + bulletin build against hand-written SQL of the same figures.
 
-A fresh database (``BENCH_DATABASE_URL``), migrated, with the Ruzhou directory; then, by one
-``INSERT … SELECT generate_series`` each, N tickets (default 1,000,000) registered in March 2030
-— local coordinated / local dispatched / upper in Ruzhou-like shares, spread over every category,
-appeal type, township and unit, most closed with a callback — and 1.7 × N calls. The month is
-scored (``compute_assessment``, timed separately) and the bulletin draft is built
-(``reports.services.bulletin_build``) twice: cold and warm. Prints the times and the built totals.
-Target: build ≤ 10 s. Never asserts timings.
+A database of its own (``BENCH_DATABASE_URL`` with ``_bulletin`` appended), migrated, with the Ruzhou
+directory; then, by one ``INSERT … SELECT generate_series`` each, N tickets (default 1,000,000)
+registered in March 2030 — local coordinated / local dispatched / upper in Ruzhou-like shares, spread
+over every category, appeal type, township and unit, most closed with a callback — and 1.7 × N calls.
+Then, in one process and alternating, ``--repeat`` times each:
 
-Options (after ``--``): ``--tickets N``, ``--keep-db``.
+- the product: ``assessment_compute`` of the month followed by ``reports.services.bulletin_build``
+  (every figure of the bulletin JSON, the suggested texts, the stored draft and its trail record);
+- hand-written SQL of the same figures (``HAND_SQL`` of bench/assessment.py per unit, and
+  ``HAND_BULLETIN_SQL`` here: calls, tickets grouped by source / mode / platform / appeal type /
+  category, typical cases);
+
+and prints the best time of each, their ratio (target ≤ 2) and whether both gave the same figures.
+Never asserts timings.
+
+Options (after ``--``): ``--tickets N``, ``--repeat N`` (3), ``--keep-db`` (reuse the filled database).
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from .common import bench_database_url, bench_env, database_recreate, manage
 
 MONTH = "2030-03"
+EVALUATED_AT = "2030-04-02T02:00:00+08:00"
 
 SEED = r"""
 import datetime as dt, json, time
@@ -121,18 +130,109 @@ with connection.cursor() as cur:
 print(json.dumps({{"seed_tickets_s": round(ticket_seconds, 1), "seed_calls_s": round(call_seconds, 1)}}))
 """
 
-BUILD = r"""
-import json, time
-from reports import selectors, services
-month = selectors.period_parse("{month}")
-t = time.perf_counter(); b = services.bulletin_build(month=month); cold = time.perf_counter() - t
-t = time.perf_counter(); b = services.bulletin_build(month=month); warm = time.perf_counter() - t
-d = b.data
-print(json.dumps({{"build_cold_s": round(cold, 2), "build_warm_s": round(warm, 2),
-                  "tickets_total": d["tickets"]["total"], "calls_total": d["calls"]["total"],
-                  "hot_topics_top": d["hot_topics"]["rows"][0]["name"] if d["hot_topics"]["rows"] else None,
-                  "assessed_units": sum(len(g["rows"]) for g in d["assessment"]["groups"])}}))
-"""
+# Every figure of the month's assessment and bulletin in plain SQL, as one would write it by hand:
+# the assessment's numerators and denominators per unit (bench/assessment.py), the month's calls,
+# its tickets by source / handling mode / platform / appeal type / category in one grouped scan,
+# and the two typical cases.
+HAND_BULLETIN_SQL = {
+    "calls": "SELECT count(*) FROM tickets_call WHERE called_at >= %(start)s AND called_at < %(end)s",
+    "tickets": """
+        SELECT t.source, t.handling_mode, t.platform_id, t.appeal_type_id, t.category_id, count(*)
+        FROM tickets_ticket t
+        WHERE t.registered_at >= %(start)s AND t.registered_at < %(end)s AND t.status <> 'merged'
+        GROUP BY 1, 2, 3, 4, 5""",
+    "typical": """
+        SELECT t.id, t.number, t.title, t.content, t.reply_text, u.name
+        FROM tickets_ticket t JOIN tickets_unit u ON u.id = t.unit_id
+        WHERE t.status = 'closed' AND t.callback_result = 'satisfied' AND t.callback_resolved
+          AND t.closed_at >= %(start)s AND t.closed_at < %(end)s + interval '15 days'
+          AND t.registered_at >= %(start)s AND t.registered_at < %(end)s
+          AND (t.handle_deadline IS NULL OR t.replied_at <= t.handle_deadline) AND t.reply_text <> ''
+        ORDER BY t.urgent DESC, t.source DESC, t.registered_at DESC LIMIT 2""",
+}
+
+
+def worker_measure(repeat: int) -> None:
+    """Time ``assessment_compute`` + ``bulletin_build`` (the product) against the hand-written SQL of
+    the same figures, ``repeat`` times each, alternating; check both give the same figures."""
+    from collections import Counter
+    from datetime import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.services import assessment_compute
+    from reports import services
+    from tickets.periods import month_bounds, period_parse
+
+    from .assessment import HAND_SQL
+
+    month = period_parse(MONTH)
+    evaluated_at = datetime.fromisoformat(EVALUATED_AT)
+    start, end = month_bounds(month)
+    params = {"start": start, "end": end, "ev": evaluated_at}
+
+    def product():
+        assessment_compute(month=month, evaluated_at=evaluated_at)
+        return services.bulletin_build(month=month)
+
+    def hand():
+        out = {}
+        with connection.cursor() as cursor:
+            for key, sql in (("assessment", HAND_SQL), *HAND_BULLETIN_SQL.items()):
+                cursor.execute(sql, params)
+                out[key] = cursor.fetchall()
+        return out
+
+    product_times, hand_times, queries = [], [], 0
+    bulletin = figures = None
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            bulletin = product()
+            product_times.append(time.perf_counter() - started)
+        queries = len(captured.captured_queries)
+        started = time.perf_counter()
+        figures = hand()
+        hand_times.append(time.perf_counter() - started)
+
+    # The same figures both ways.
+    data = bulletin.data
+    rows = figures["tickets"]
+    by_appeal, by_category, by_source = Counter(), Counter(), Counter()
+    for source, mode, _platform, appeal, category, n in rows:
+        by_appeal[appeal] += n
+        by_category[category] += n
+        by_source[(source, mode if source == "local" else "")] += n
+    from tickets.models import AppealType, Category
+    names = dict(AppealType.objects.values_list("id", "name"))
+    product_appeals = {r["name"]: r["count"] for r in data["appeal_types"]["rows"] if r["count"]}
+    codes = dict(Category.objects.values_list("id", "code"))
+    top = sorted(by_category.items(), key=lambda kv: (-kv[1], codes[kv[0]]))[:10]
+    same = {
+        "calls": data["calls"]["total"] == figures["calls"][0][0],
+        "tickets": data["tickets"]["total"] == sum(by_source.values()),
+        "coordinated": data["tickets"]["local"]["coordinated"] == by_source[("local", "coordinated")],
+        "upper": data["tickets"]["upper"]["total"] == sum(n for (s, _), n in by_source.items() if s == "upper"),
+        "appeal_types": product_appeals == {names[a]: n for a, n in by_appeal.items()},
+        "hot_topics": [(r["code"], r["count"]) for r in data["hot_topics"]["rows"]] == [(codes[c], n) for c, n in top],
+        "assessed_tickets": sum(r["tickets"] for g in data["assessment"]["groups"] for r in g["rows"] + g["not_assessed"])
+        == sum(r[1] for r in figures["assessment"]),
+    }
+    best_product, best_hand = min(product_times), min(hand_times)
+    print(json.dumps({
+        "compute_and_build_seconds": [round(t, 3) for t in product_times],
+        "compute_and_build_best_seconds": round(best_product, 3),
+        "compute_and_build_queries": queries,
+        "hand_sql_seconds": [round(t, 3) for t in hand_times],
+        "hand_sql_best_seconds": round(best_hand, 3),
+        "ratio_product_over_sql": round(best_product / best_hand, 2) if best_hand else None,
+        "target_ratio": 2,
+        "ratio_target": "met" if best_hand and best_product / best_hand <= 2 else "NOT met",
+        "same_figures": all(same.values()) or {k: v for k, v in same.items() if not v},
+        "tickets_total": data["tickets"]["total"], "calls_total": data["calls"]["total"],
+        "assessed_units": sum(len(g["rows"]) for g in data["assessment"]["groups"]),
+    }))
 
 
 def last_json(output: str) -> dict:
@@ -143,9 +243,11 @@ def run(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="bench bulletin")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
     args, _ = parser.parse_known_args(argv)
 
-    url = bench_database_url()
+    parts = urlsplit(bench_database_url())
+    url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bulletin"))
     env = bench_env(url)
     figures: dict = {"tickets": args.tickets}
     if not args.keep_db:
@@ -156,9 +258,7 @@ def run(argv: list[str]) -> dict:
         figures.update(last_json(manage(env, "shell", "--no-imports", "-c", SEED.format(tickets=args.tickets),
                                         timeout=3600)))
         figures["seed_s"] = round(time.monotonic() - started, 1)
-    started = time.monotonic()
-    manage(env, "compute_assessment", MONTH, "--quiet-table", timeout=3600)
-    figures["compute_assessment_s"] = round(time.monotonic() - started, 2)
-    figures.update(last_json(manage(env, "shell", "--no-imports", "-c", BUILD.format(month=MONTH), timeout=3600)))
-    figures["target_build_s"] = 10
+    measured = last_json(manage(env, "shell", "--no-imports", "-c",
+                                f"import bench.bulletin as b; b.worker_measure({args.repeat})", timeout=3600))
+    figures.update(measured)
     return figures

@@ -1,8 +1,8 @@
 """Reads for the bulletin: the month's statistics (database aggregations only), issue numbers,
 and the editor's suggestions.
 
-Every count here is one aggregate query over the month's rows; nothing loops over tickets in
-Python. The text suggestions (``hot_issue_suggestions``) segment a bounded sample of texts.
+Every count here comes from aggregate queries over the month's rows (the month's tickets are read
+once, grouped: ``month_ticket_counts``); nothing loops over tickets in Python. The text suggestions (``hot_issue_suggestions``) segment a bounded sample of texts.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from tickets.models import (
     AppealType,
     Call,
     CallbackResult,
+    Category,
     HandlingMode,
     Source,
     Status,
     Ticket,
     Unit,
+    UpperPlatform,
 )
 from tickets.periods import month_bounds, month_next, month_previous, period_of, period_parse  # noqa: F401
 
@@ -81,60 +83,75 @@ def calls_stats(month: dt.date) -> dict:
     return {"total": total, "printed": calls_printed(total)}
 
 
-def tickets_stats(month: dt.date) -> dict:
-    qs = month_tickets(month)
-    local = Q(source=Source.LOCAL)
-    totals = qs.aggregate(
-        total=Count("id"),
-        local=Count("id", filter=local),
-        coordinated=Count("id", filter=local & Q(handling_mode=HandlingMode.COORDINATED)),
-        dispatched=Count("id", filter=local & Q(handling_mode=HandlingMode.DISPATCHED)),
-        upper=Count("id", filter=Q(source=Source.UPPER)),
-    )
-    platforms = (
-        qs.filter(source=Source.UPPER)
-        .values("platform__name", "platform__order", "platform_id")
+def month_ticket_counts(month: dt.date) -> list[dict]:
+    """The month's tickets counted in one grouped scan: one row per (source, handling mode, platform,
+    appeal type, category) with its count. Every ticket figure of the bulletin's sections 一 and 二 is
+    a sum over these rows (``tickets_stats``, ``appeal_types_stats``, ``hot_topics_stats``), so
+    building a bulletin reads the month's tickets once."""
+    return list(
+        month_tickets(month)
+        .values("source", "handling_mode", "platform_id", "appeal_type_id", "category_id")
         .annotate(count=Count("id"))
-        .order_by("-count", "platform__order", "platform_id")
+        .order_by()
     )
+
+
+def tickets_stats(month: dt.date, counts: list[dict] | None = None) -> dict:
+    counts = month_ticket_counts(month) if counts is None else counts
+    local = [r for r in counts if r["source"] == Source.LOCAL]
+    upper = [r for r in counts if r["source"] == Source.UPPER]
+    by_platform: Counter[int | None] = Counter()
+    for row in upper:
+        by_platform[row["platform_id"]] += row["count"]
+    platforms = {p.id: p for p in UpperPlatform.objects.filter(id__in=[k for k in by_platform if k is not None])}
+
+    def platform_key(item):
+        platform = platforms.get(item[0])
+        return (-item[1], platform.order if platform else float("inf"), item[0] or 0)
+
     return {
-        "total": totals["total"],
+        "total": sum(r["count"] for r in counts),
         "local": {
-            "total": totals["local"],
-            "coordinated": totals["coordinated"],
-            "dispatched": totals["dispatched"],
+            "total": sum(r["count"] for r in local),
+            "coordinated": sum(r["count"] for r in local if r["handling_mode"] == HandlingMode.COORDINATED),
+            "dispatched": sum(r["count"] for r in local if r["handling_mode"] == HandlingMode.DISPATCHED),
         },
         "upper": {
-            "total": totals["upper"],
-            "platforms": [{"name": row["platform__name"], "count": row["count"]} for row in platforms],
+            "total": sum(r["count"] for r in upper),
+            "platforms": [
+                {"name": platforms[pid].name if pid in platforms else None, "count": n}
+                for pid, n in sorted(by_platform.items(), key=platform_key)
+            ],
         },
     }
 
 
-def appeal_types_stats(month: dt.date, total: int) -> dict:
-    counts = dict(month_tickets(month).values_list("appeal_type_id").annotate(n=Count("id")).order_by())
+def appeal_types_stats(month: dt.date, total: int, counts: list[dict] | None = None) -> dict:
+    counts = month_ticket_counts(month) if counts is None else counts
+    by_type: Counter[int] = Counter()
+    for row in counts:
+        by_type[row["appeal_type_id"]] += row["count"]
     rows = [
-        {"name": at.name, "count": counts.get(at.id, 0), "percent": percent(counts.get(at.id, 0), total)}
+        {"name": at.name, "count": by_type.get(at.id, 0), "percent": percent(by_type.get(at.id, 0), total)}
         for at in AppealType.objects.order_by("order", "id")
     ]
     count = sum(r["count"] for r in rows)
     return {"rows": rows, "total": {"count": count, "percent": percent(count, total)}}
 
 
-def hot_topics_stats(month: dt.date, total: int, limit: int = 10) -> dict:
+def hot_topics_stats(month: dt.date, total: int, limit: int = 10, counts: list[dict] | None = None) -> dict:
     """The ten second-level categories with the most tickets; equal counts in category code order."""
-    top = list(
-        month_tickets(month)
-        .values("category_id", "category__code", "category__name", "category__parent__name")
-        .annotate(count=Count("id"))
-        .order_by("-count", "category__code")[:limit]
-    )
+    counts = month_ticket_counts(month) if counts is None else counts
+    by_category: Counter[int] = Counter()
+    for row in counts:
+        by_category[row["category_id"]] += row["count"]
+    categories = {c.id: c for c in Category.objects.filter(id__in=list(by_category)).select_related("parent")}
+    top = sorted(by_category.items(), key=lambda item: (-item[1], categories[item[0]].code))[:limit]
     rows = []
-    for row in top:
-        parent = row["category__parent__name"]
-        name = f"{parent}—{row['category__name']}" if parent else row["category__name"]
-        rows.append({"name": name, "code": row["category__code"], "count": row["count"],
-                     "percent": percent(row["count"], total)})
+    for category_id, n in top:
+        category = categories[category_id]
+        name = f"{category.parent.name}—{category.name}" if category.parent_id else category.name
+        rows.append({"name": name, "code": category.code, "count": n, "percent": percent(n, total)})
     count = sum(r["count"] for r in rows)
     return {"rows": rows, "total": {"count": count, "percent": percent(count, total)}}
 
@@ -176,14 +193,15 @@ def assessment_stats(month: dt.date) -> dict:
 
 def bulletin_statistics(*, month: dt.date) -> dict:
     """Every computed figure of the bulletin JSON for the month."""
-    tickets = tickets_stats(month)
+    counts = month_ticket_counts(month)
+    tickets = tickets_stats(month, counts)
     total = tickets["total"]
     data = {
         "period": period_of(month),
         "calls": calls_stats(month),
         "tickets": tickets,
-        "appeal_types": appeal_types_stats(month, total),
-        "hot_topics": hot_topics_stats(month, total),
+        "appeal_types": appeal_types_stats(month, total, counts),
+        "hot_topics": hot_topics_stats(month, total, counts=counts),
     }
     data.update(assessment_stats(month))
     return data
