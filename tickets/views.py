@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -56,6 +55,7 @@ from .models import (
     TicketEvent,
 )
 from .net import client_ip
+from .pagination import LimitedCountPaginator, limited_count
 from .permissions import (
     ACTION_ROLES,
     CENTRE_READ_ROLES,
@@ -109,7 +109,7 @@ def _page(request, queryset):
     size = request.GET.get("size", "")
     per_page = int(size) if size in {str(s) for s in PAGE_SIZES} else PAGE_SIZE
     queryset = queryset.select_related(None).select_related(*PAGE_RELATED)
-    paginator = Paginator(queryset, per_page)
+    paginator = LimitedCountPaginator(queryset, per_page)
     page = paginator.get_page(request.GET.get("page"))
     page.rows = with_lights(page.object_list)
     # for _pagination.html's jump/size form: the size, and the other query parameters to keep
@@ -134,21 +134,25 @@ def home(request):
     """工作台: the role's queues as tiles, the selected queue as a table (sorted by deadline)."""
     user = request.user
     keys = ROLE_QUEUES.get(user.role, [])
-    queues = [{"key": key, "label": QUEUES[key], "count": ticket_queue(user=user, queue=key).count()}
-              for key in keys]
+    queues = []
+    for key in keys:
+        count, limited = limited_count(ticket_queue(user=user, queue=key))
+        queues.append({"key": key, "label": QUEUES[key], "count": count, "limited": limited})
     selected = request.GET.get("queue") or (keys[0] if keys else "")
     page = None
     if selected:
         if selected not in keys:
             raise Http404("没有这个队列。")
         page = _page(request, ticket_queue(user=user, queue=selected))
+    visible_total, visible_limited = limited_count(ticket_queryset_for_user(user=user))
     context = {
         "queues": queues,
         "selected": selected,
         "selected_label": QUEUES.get(selected, ""),
         "page": page,
         "querystring": _query_without_page(request),
-        "visible_total": ticket_queryset_for_user(user=user).count(),
+        "visible_total": visible_total,
+        "visible_limited": visible_limited,
         "can_register": has_role(user, REGISTER_ROLES),
         "bulletin_tasks": _bulletin_tasks(user),
         # the legend says what yellow means under the time-limit rule in force (the lights' own rule)

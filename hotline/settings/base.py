@@ -414,6 +414,8 @@ HOTLINE_IMPORT_MAX_FILE_BYTES = env.int("HOTLINE_IMPORT_MAX_FILE_BYTES", default
 HOTLINE_IMPORT_MAX_STORED_ERRORS = env.int("HOTLINE_IMPORT_MAX_STORED_ERRORS", default=200)
 # Ticket exports are masked; a full (unmasked) export needs a reason and holds at most this many tickets.
 HOTLINE_EXPORT_FULL_MAX_ROWS = env.int("HOTLINE_EXPORT_FULL_MAX_ROWS", default=5000)
+# Lists count matching tickets up to this many ("10,000+ 件" beyond; tickets/pagination.py).
+HOTLINE_LIST_COUNT_LIMIT = env.int("HOTLINE_LIST_COUNT_LIMIT", default=10000)
 
 # --- Logging: no caller data ever; the filter scrubs phone numbers from every record. --------
 LOGGING = {

@@ -112,3 +112,64 @@ def test_a_unit_handler_does_not_see_the_callback_number(unit_handler, ticket_in
     client = Client()
     client.force_login(unit_handler)
     assert ticket.caller_phone not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+# --- counts stop at HOTLINE_LIST_COUNT_LIMIT (tickets/pagination.py) --------------------------------
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "unit_handler"])
+def test_a_list_past_the_count_limit_says_more_and_pages_only_through_the_limit(personas, role, many, settings):
+    # given: 55 tickets and a count limit of 30
+    settings.HOTLINE_LIST_COUNT_LIMIT = 30
+    client = Client()
+    client.force_login(personas[role])
+    # when: the list is opened, then its last offered page
+    html = client.get("/tickets/", {"q": "路灯"}).content.decode()
+    # then: it counts to the limit, says there are more, and offers the limit's pages only
+    assert "共 30+ 件，第 1 / 2 页" in html and "请用筛选条件缩小范围" in html
+    assert 'name="page" min="1" max="2"' in html
+    html = client.get("/tickets/", {"q": "路灯", "page": "9"}).content.decode()
+    assert rows(html) == 10 and "第 2 / 2 页" in html
+    # a filter under the limit is counted exactly
+    html = client.get("/tickets/", {"q": "路灯不亮5"}).content.decode()
+    assert "共 6 件" in html and "+" not in re.search(r"共 [^件]*件", html).group(0)
+
+
+def test_the_workbench_counts_to_the_limit(dispatcher, many, settings):
+    settings.HOTLINE_LIST_COUNT_LIMIT = 30
+    client = Client()
+    client.force_login(dispatcher)
+    html = client.get("/").content.decode()
+    assert "可查看工单 30+ 件" in html
+    # the 待派单 tile: 55 waiting, counted to 30
+    assert re.search(r'data-queue="pending_dispatch">\s*<span class="tile-label">[^<]*</span>\s*'
+                     r'<span class="tile-count">30\+</span>', html)
+    settings.HOTLINE_LIST_COUNT_LIMIT = 10000
+    html = client.get("/").content.decode()
+    assert "可查看工单 55 件" in html
+
+
+def test_a_unit_handler_counts_only_its_own_tickets(unit_handler, ticket_in, many, settings):
+    settings.HOTLINE_LIST_COUNT_LIMIT = 30
+    ticket_in("pending_sign")
+    client = Client()
+    client.force_login(unit_handler)
+    html = client.get("/tickets/").content.decode()
+    assert "共 1 件" in html and "30+" not in html
+
+
+def test_the_api_counts_to_the_limit_and_says_so(personas, many, settings):
+    settings.HOTLINE_LIST_COUNT_LIMIT = 30
+    client = Client()
+    client.force_login(personas["dispatcher"])
+    body = client.get("/api/tickets/", {"page_size": 20}).json()
+    assert body["count"] == 30 and body["count_limited"] is True and len(body["results"]) == 20
+    assert client.get("/api/tickets/", {"page_size": 20, "page": 2}).json()["next"] is None
+    assert client.get("/api/tickets/", {"page_size": 20, "page": 3}).status_code == 404
+    settings.HOTLINE_LIST_COUNT_LIMIT = 100
+    body = client.get("/api/tickets/").json()
+    assert body["count"] == 55 and body["count_limited"] is False
+    # a unit handler sees none of these (not dispatched): an exact zero
+    client.force_login(personas["unit_handler"])
+    body = client.get("/api/tickets/").json()
+    assert body["count"] == 0 and body["count_limited"] is False
