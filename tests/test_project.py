@@ -556,3 +556,15 @@ def test_a_tiny_scale_run_answers_every_page(monkeypatch):
     assert figures["export_xlsx"]["status"] == 200 and figures["export_xlsx"]["bytes"] > 0, figures["export_xlsx"]
     assert figures["export_xlsx"]["rows_in_window"] >= 300
     assert figures["month_compute_seconds"] > 0 and figures["bulletin_build_seconds"] > 0
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit(is_postgres):
+    """JIT compiled short page queries for ~0.7 s on a table of millions of rows (bench scale): off."""
+    if not is_postgres:
+        pytest.skip("PostgreSQL only")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

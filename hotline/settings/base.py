@@ -133,6 +133,14 @@ if DATABASE_REPLICA_URL:
             DATABASES["replica"][_key] = DATABASES["default"][_key]
     # Tests use the primary's test database for the replica alias (no second test database).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# PostgreSQL's JIT compiles a plan when its *estimated* cost is high: on a table of millions of rows an
+# open-ticket count estimated at 500,000 cost units spent ~730 ms compiling for a 0.1 ms run. Pages
+# are short queries: JIT is off for our connections unless DATABASE_JIT=true (docs/operations.md).
+if not env.bool("DATABASE_JIT", default=False):
+    for _db in DATABASES.values():
+        if _db["ENGINE"] == "django.db.backends.postgresql":
+            _options = _db.setdefault("OPTIONS", {})
+            _options["options"] = (_options.get("options", "") + " -c jit=off").strip()
 DATABASE_ROUTERS = ["hotline.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

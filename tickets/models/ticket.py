@@ -125,7 +125,8 @@ class Ticket(models.Model):
         verbose_name = verbose_name_plural = "工单"
         indexes = [
             models.Index(fields=["status", "registered_at"], name="ticket_status_reg"),
-            models.Index(fields=["unit", "status"], name="ticket_unit_status"),
+            # a unit's tickets of a status in a period (the list filtered by unit + status + month)
+            models.Index(fields=["unit", "status", "registered_at"], name="ticket_unit_status_reg"),
             models.Index(fields=["unit", "dispatched_at"], name="ticket_unit_dispatched"),
             models.Index(fields=["registered_at"], name="ticket_registered"),
             models.Index(fields=["category", "registered_at"], name="ticket_category_reg"),
