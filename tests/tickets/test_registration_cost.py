@@ -90,3 +90,23 @@ def test_another_process_notices_a_change_through_the_shared_version():
     shared.set(cache.key, "another-process")
     # then the next read here reloads
     assert cache.get() is not first
+
+
+def test_the_directory_cache_tells_querysets_apart_by_their_conditions(directory):
+    # given: a category made inactive, looked up through an "active only" queryset and through all
+    from tickets.models import Category
+
+    category = Category.objects.filter(parent__isnull=False).order_by("code").first()
+    Category.objects.filter(pk=category.pk).update(active=False)
+    directory_cache.invalidate()
+    active = Category.objects.filter(parent__isnull=False, active=True)
+
+    # when / then: each queryset answers with its own rows, however often it is asked, and a copy of the
+    # same queryset (a serializer field is copied for each request) shares the first one's index
+    assert directory_cache.directory_lookup(active, "code", category.code) is None
+    assert directory_cache.directory_lookup(Category.objects.all(), "code", category.code) == category
+    assert directory_cache.directory_lookup(active.all(), "code", category.code) is None
+    assert directory_cache.directory_lookup(Category.objects.filter(parent__isnull=False)[:0], "code",
+                                            category.code) is None
+    keys = [k for k in directory_cache._directory.get() if k[0] == "tickets.Category"]
+    assert len(keys) == 3
