@@ -558,6 +558,33 @@ def test_a_tiny_scale_run_answers_every_page(monkeypatch):
     assert figures["month_compute_seconds"] > 0 and figures["bulletin_build_seconds"] > 0
 
 
+def test_a_tiny_bulletin_run_gives_the_same_figures_as_the_hand_written_sql(monkeypatch):
+    # given: a benchmark database next to the test database
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulletin benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    import psycopg
+
+    from bench.bulletin import run as bulletin
+
+    s = connection.settings_dict
+    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    name = f"hotline_bench_test{os.getpid()}"
+    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/{name}")
+    try:
+        # when: 2,000 tickets instead of 1,000,000
+        figures = bulletin(["--tickets", "2000", "--repeat", "1"])
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_bulletin" WITH (FORCE)')
+
+    # then: the product and the SQL agree on every compared figure, and the ratio is printed
+    assert figures["same_figures"] is True, figures["same_figures"]
+    assert figures["tickets_total"] == 2000 and figures["calls_total"] == 3400 and figures["assessed_units"] > 0
+    assert figures["ratio_product_over_sql"] > 0 and figures["ratio_target"] in ("met", "NOT met")
+
+
 @pytest.mark.django_db
 def test_postgresql_connections_run_without_jit(is_postgres):
     """JIT compiled short page queries for ~0.7 s on a table of millions of rows (bench scale): off."""
