@@ -23,7 +23,7 @@ from fractions import Fraction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from tickets.models import AssessmentGroup, HandlingMode, Source, Status, Ticket
+from tickets.models import COUNTED_AT, AssessmentGroup, HandlingMode, Source, Status, Ticket
 from tickets.periods import month_bounds, month_first, month_next
 from tickets.workcalendar import local_tz
 
@@ -34,15 +34,16 @@ KEYS = ("sign_num", "sign_den", "close_num", "close_den", "resolved_num", "satis
 
 
 def tickets_counted_between(start: datetime, end: datetime) -> QuerySet[Ticket]:
-    """The tickets that count for the window ``[start, end)`` (a month, or the first days of one)."""
-    in_window = Q(dispatched_at__gte=start, dispatched_at__lt=end) | Q(
-        dispatched_at__isnull=True, registered_at__gte=start, registered_at__lt=end
-    )
+    """The tickets that count for the window ``[start, end)`` (a month, or the first days of one): those
+    whose counting moment — dispatched, else registered — falls in it. The moment is the expression
+    ``COUNTED_AT`` that the index ``ticket_counted_at`` holds, so a month is one index range however
+    many years the table keeps."""
     return (
-        Ticket.objects.filter(unit__isnull=False, merged_into__isnull=True)
+        Ticket.objects.alias(counted_at=COUNTED_AT)
+        .filter(counted_at__gte=start, counted_at__lt=end)
+        .filter(unit__isnull=False, merged_into__isnull=True)
         .exclude(status=Status.MERGED)
         .filter(Q(source=Source.UPPER) | Q(source=Source.LOCAL, handling_mode=HandlingMode.DISPATCHED))
-        .filter(in_window)
     )
 
 

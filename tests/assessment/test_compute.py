@@ -291,3 +291,34 @@ def test_a_returned_ticket_counts_for_the_unit_that_finally_handled_it(ticket_in
     # then
     assert not UnitScore.objects.filter(month=month, unit__short_name="纸坊镇", tickets__gt=0).exists()
     assert score_of(unit_b, month).tickets == 1
+
+
+APRIL_START = at(2024, 4, 1, 0, 0)
+MAY_START = at(2024, 5, 1, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_months_counted_tickets_are_one_range_of_the_counted_at_index():
+    """The month's window (dispatched, else registered, in the month) is one range of ``ticket_counted_at``:
+    with an OR of two ranges the month was a scan of the whole table (0.6 s per query at 10,000,000 tickets)."""
+    from django.db import connection
+
+    from assessment.indicators import counted_tickets
+
+    if connection.vendor != "postgresql":
+        pytest.skip("index plans: PostgreSQL only")
+    # given a plan that may neither scan the table nor walk another index in order (a small test table
+    # makes any plan look cheap: what is asked is whether the index can serve the window)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    from tickets.models import COUNTED_AT, Ticket
+
+    # when: the window alone, and the month's counted tickets
+    window = Ticket.objects.alias(counted_at=COUNTED_AT).filter(counted_at__gte=APRIL_START, counted_at__lt=MAY_START)
+    plan = window.order_by().explain()
+    sql = str(counted_tickets(date(2024, 4, 1)).query)
+    # then: the index serves the window, and the month is counted by that same window
+    assert "ticket_counted_at" in plan, plan
+    moment = 'COALESCE("tickets_ticket"."dispatched_at", "tickets_ticket"."registered_at")'
+    assert f"{moment} >= " in sql and f"{moment} < " in sql and '"dispatched_at" IS NULL' not in sql, sql

@@ -47,6 +47,7 @@ from .files import (  # noqa: F401
     import_upload_to,
 )
 from .ticket import (  # noqa: F401
+    COUNTED_AT,
     OPEN_STATUSES,
     AppendOnlyModel,
     AppendOnlyQuerySet,
