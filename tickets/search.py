@@ -36,6 +36,14 @@ def _keyword_q(text: str) -> Q:
     return Q(content__icontains=text) | Q(title__icontains=text) | Q(address__icontains=text)
 
 
+def search_is_counted(text: str | None) -> bool:
+    """Whether a list searched by ``text`` is counted (``tickets.pagination``): yes without a search
+    and for a ticket number (a handful of rows through the number indexes); no for words, whose
+    matches a count would have to read across the whole table."""
+    text = (text or "").strip()
+    return not text or bool(NUMBER_RE.match(text))
+
+
 def ticket_search(queryset: QuerySet, text: str) -> QuerySet:
     text = (text or "").strip()
     if not text:

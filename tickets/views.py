@@ -64,7 +64,7 @@ from .permissions import (
     has_role,
 )
 from .privacy import caller_view
-from .search import ticket_search
+from .search import search_is_counted, ticket_search
 from .selectors import (
     QUEUES,
     dispatch_advice,
@@ -105,11 +105,11 @@ PAGE_RELATED = ("appeal_type", "category", "category__parent", "township", "unit
 PAGE_SIZES = (20, 50, 100)  # ?size= on the lists; anything else is the default
 
 
-def _page(request, queryset):
+def _page(request, queryset, *, counted: bool = True):
     size = request.GET.get("size", "")
     per_page = int(size) if size in {str(s) for s in PAGE_SIZES} else PAGE_SIZE
     queryset = queryset.select_related(None).select_related(*PAGE_RELATED)
-    paginator = LimitedCountPaginator(queryset, per_page)
+    paginator = LimitedCountPaginator(queryset, per_page, counted=counted)
     page = paginator.get_page(request.GET.get("page"))
     page.rows = with_lights(page.object_list)
     # for _pagination.html's jump/size form: the size, and the other query parameters to keep
@@ -607,10 +607,12 @@ def ticket_list(request):
     if user.role == Role.UNIT_HANDLER:
         form.fields.pop("unit")
     qs = ticket_queryset_for_user(user=user)
+    counted = True
     if form.is_valid():
         data = form.cleaned_data
         if data.get("q"):
             qs = ticket_search(qs, data["q"])
+            counted = search_is_counted(data["q"])
         if data.get("status"):
             qs = qs.filter(status=data["status"])
         if data.get("unit"):
@@ -628,7 +630,7 @@ def ticket_list(request):
             qs = qs.filter(overdue_q(timezone.now()))
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "registered"
     qs = qs.order_by(*SORTS[sort])
-    page = _page(request, qs)
+    page = _page(request, qs, counted=counted)
     params = request.GET.copy()
     params.pop("page", None)
     export = _export_url()

@@ -35,6 +35,7 @@ from ..services import caller_access_record, idempotency_key_check, ticket_creat
 from ..services.lifecycle import ticket_available_actions, ticket_facts
 from ..services.registration import IDEMPOTENCY_KEY_PATTERN
 from .base import ApiMixin, RoleRequired
+from .pagination import TicketPagination
 from .schema import ErrorSerializer
 from .serializers import (
     CallerListRowSerializer,
@@ -136,6 +137,7 @@ class TicketCreateInputSerializer(TicketContentInputSerializer):
 class TicketListCreateApi(ApiMixin, generics.ListAPIView):
     serializer_class = TicketListOutputSerializer
     filterset_class = TicketFilter
+    pagination_class = TicketPagination
     InputSerializer = TicketCreateInputSerializer
 
     def get_queryset(self):
