@@ -391,7 +391,9 @@ def run(argv: list[str]) -> dict:
     months = _months(date.fromisoformat(facts["first_month"] + "-01"), args.months)
     latest = facts["latest_complete_month"]
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    with Gunicorn(env, workers=args.workers, log_path=ROOT / "artifacts" / "bench-scale-gunicorn.log") as server:
+    # As deployed (docker-compose.yml): the web processes' statements are bounded, below gunicorn's timeout.
+    web_env = {**env, "DATABASE_STATEMENT_TIMEOUT": "55"}
+    with Gunicorn(web_env, workers=args.workers, log_path=ROOT / "artifacts" / "bench-scale-gunicorn.log") as server:
         base = server.base_url
         sessions = {role: [page_login(base, f"bench_{role}", PASSWORD) for _ in range(args.clients)]
                     for role in ("dispatcher", "handler", "leader", "operator")}

@@ -595,3 +595,32 @@ def test_postgresql_connections_run_without_jit(is_postgres):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_web_processes_can_bound_their_statements_and_workers_do_not(is_postgres):
+    """DATABASE_STATEMENT_TIMEOUT: a request killed by gunicorn's timeout left its query running for 20
+    minutes (bench scale); docker-compose.yml sets it for the web processes only."""
+    if not is_postgres:
+        pytest.skip("PostgreSQL only")
+    skip_if_dot_env()
+    from django.db import connection
+
+    s = connection.settings_dict
+    url = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    show = [sys.executable, "-c", "import django; django.setup(); from django.db import connection; "
+            "c = connection.cursor(); c.execute('SHOW statement_timeout'); print(c.fetchone()[0])"]
+
+    def timeout(**env):
+        done = subprocess.run(show, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                              env=production_env(DJANGO_DEBUG="1", DJANGO_SETTINGS_MODULE="hotline.settings.base",
+                                                 DATABASE_URL=url, **env))
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    assert timeout(DATABASE_STATEMENT_TIMEOUT="25") == "25s"
+    assert timeout() == "0"
+    # the web command of docker-compose.yml sets it for gunicorn, after migrate
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    web = compose.split("\n  web:")[1].split("\n  nginx:")[0]
+    assert web.index("migrate --noinput") < web.index("DATABASE_STATEMENT_TIMEOUT=25") < web.index("gunicorn")

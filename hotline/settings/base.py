@@ -136,11 +136,17 @@ if DATABASE_REPLICA_URL:
 # PostgreSQL's JIT compiles a plan when its *estimated* cost is high: on a table of millions of rows an
 # open-ticket count estimated at 500,000 cost units spent ~730 ms compiling for a 0.1 ms run. Pages
 # are short queries: JIT is off for our connections unless DATABASE_JIT=true (docs/operations.md).
-if not env.bool("DATABASE_JIT", default=False):
-    for _db in DATABASES.values():
-        if _db["ENGINE"] == "django.db.backends.postgresql":
-            _options = _db.setdefault("OPTIONS", {})
+# DATABASE_STATEMENT_TIMEOUT (seconds, 0 = none): PostgreSQL cancels a statement that runs longer — set
+# for the web processes (docker-compose.yml: 30 s, below gunicorn's timeout) so that a request killed
+# by gunicorn leaves no query running on; workers and migrations (index builds) run without it.
+_statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=0)
+for _db in DATABASES.values():
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _options = _db.setdefault("OPTIONS", {})
+        if not env.bool("DATABASE_JIT", default=False):
             _options["options"] = (_options.get("options", "") + " -c jit=off").strip()
+        if _statement_timeout > 0:
+            _options["options"] = (_options.get("options", "") + f" -c statement_timeout={_statement_timeout}s").strip()
 DATABASE_ROUTERS = ["hotline.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
