@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from assessment import scoring
-from assessment.models import RuleSet, UnitScore
+from assessment.models import AssessmentRun, RuleSet, UnitScore
 from assessment.services import assessment_compute, ruleset_create
 from reports.dashboard import dashboard_stats
 from tests.assessment.conftest import at
@@ -86,6 +86,24 @@ def test_closed_month_rates_equal_the_assessment_with_grace_and_basic_weight(mak
     assert stats["this"]["rates"]["satisfied"] == satisfied
     assert stats["this"]["satisfied"] == scoring.format_fraction(satisfied)
     assert stats["this"]["resolved"] == scoring.format_fraction(Fraction(14, 20))
+
+
+def test_a_scored_month_reads_its_stored_run_and_an_unscored_one_counts(make_tickets, township, city_unit):
+    # given: April computed, then its tickets' callbacks rewritten behind the assessment's back (a data fix)
+    from tickets.models import Ticket
+
+    april_with_grace_and_weight(make_tickets, township, city_unit)
+    assessment_compute(month=APRIL, evaluated_at=at(2024, 5, 2, 2, 0))
+    stored = dashboard_stats(month=APRIL, now=at(2024, 5, 20, 9, 0))["this"]["rates"]
+    Ticket.objects.filter(callback_result="satisfied").update(callback_result="unsatisfied")
+    # when: the dashboard for April, and for April once its run is gone
+    again = dashboard_stats(month=APRIL, now=at(2024, 5, 20, 9, 0))["this"]["rates"]
+    AssessmentRun.objects.filter(month=APRIL).delete()
+    live = dashboard_stats(month=APRIL, now=at(2024, 5, 20, 9, 0))["this"]["rates"]
+    # then: the scored month reads as its assessment (summed from the stored scores, not recounted);
+    # without a run the tickets are counted as they are now
+    assert again == stored
+    assert live["satisfied"] < stored["satisfied"] and live["sign_on_time"] == stored["sign_on_time"]
 
 
 def test_running_month_on_the_first_compares_with_the_same_hours_of_last_month(new_ticket):
