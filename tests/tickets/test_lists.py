@@ -226,3 +226,25 @@ def test_the_api_does_not_count_a_keyword_search(personas, many):
     client.force_login(personas["unit_handler"])
     body = client.get("/api/tickets/", {"q": "路灯"}).json()
     assert body["results"] == [] and body["next"] is None
+
+
+def test_a_newest_first_keyword_page_is_the_same_rows_from_the_recent_window_or_from_all(dispatcher, many, new_ticket):
+    """tickets/pagination.py looks for a keyword page among the last week's tickets first (walking the
+    registration index): the rows must be exactly those of the whole ordering, whichever way they come."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+    from tickets.pagination import newest_first_rows
+    from tickets.search import ticket_search
+    from tickets.selectors import ticket_queryset_for_user
+
+    # given: 55 matches this week, and 5 older ones
+    for days in (10, 20, 30, 40, 50):
+        old = new_ticket(content="路灯不亮很久了")
+        Ticket.objects.filter(pk=old.pk).update(registered_at=timezone.now() - timedelta(days=days))
+    qs = ticket_search(ticket_queryset_for_user(user=dispatcher), "路灯不亮").order_by("-registered_at", "-id")
+    # when / then: a page inside the week, a page reaching past it, and the last rows
+    for offset, limit in ((0, 21), (20, 21), (40, 21), (50, 21), (58, 5)):
+        assert [t.pk for t in newest_first_rows(qs, offset, limit)] == [t.pk for t in qs[offset:offset + limit]]
