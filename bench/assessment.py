@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .common import bench_database_url, bench_env, database_recreate, generated_insert_sql, manage
 
@@ -168,11 +168,6 @@ def worker_measure(repeat: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _own_database(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_assessment"))
-
-
 def _shell(env: dict[str, str], code: str, timeout: float = 1800) -> dict:
     out = manage(env, "shell", "--no-imports", "-c", code, timeout=timeout)
     return json.loads(out.strip().splitlines()[-1])
@@ -186,7 +181,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--keep-db", action="store_true")
     args, _ = parser.parse_known_args(argv)
 
-    database_url = _own_database(bench_database_url())
+    database_url = bench_database_url("_assessment")
     env = bench_env(database_url)
     figures: dict = {"database": urlsplit(database_url).path.lstrip("/"), "tickets": args.tickets}
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 from .common import bench_database_url, bench_env, database_recreate, manage
 
@@ -246,8 +245,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--repeat", type=int, default=3)
     args, _ = parser.parse_known_args(argv)
 
-    parts = urlsplit(bench_database_url())
-    url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bulletin"))
+    url = bench_database_url("_bulletin")
     env = bench_env(url)
     figures: dict = {"tickets": args.tickets}
     if not args.keep_db:

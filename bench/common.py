@@ -23,8 +23,14 @@ PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench"
 
 
-def bench_database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+def bench_database_url(suffix: str = "") -> str:
+    """``BENCH_DATABASE_URL`` (or the default), with ``suffix`` appended to the database name: each
+    benchmark keeps a database of its own (``_scale``, ``_bulletin``, …) so that none clobbers another."""
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if not suffix:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
 
 
 def bench_env(database_url: str, **extra: str) -> dict[str, str]:

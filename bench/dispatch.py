@@ -16,14 +16,9 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .common import bench_database_url, bench_env, database_recreate, manage
-
-
-def _own_database(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_dispatch"))
 
 
 def _percent(text: str, label: str) -> float | None:
@@ -37,7 +32,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--keep-db", action="store_true")
     args, _ = parser.parse_known_args(argv)
 
-    database_url = _own_database(bench_database_url())
+    database_url = bench_database_url("_dispatch")
     env = bench_env(database_url)
     figures: dict = {"database": urlsplit(database_url).path.lstrip("/")}
     if not args.keep_db:

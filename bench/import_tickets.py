@@ -18,7 +18,6 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from .common import bench_database_url, bench_env, database_recreate, manage
 
@@ -89,8 +88,7 @@ def run(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="bench import_tickets")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    parts = urlsplit(bench_database_url())
-    database_url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_imports"))
+    database_url = bench_database_url("_imports")
     database_recreate(database_url)
     env = bench_env(database_url)
     manage(env, "migrate", "--noinput")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -127,8 +126,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
 
-    parts = urlsplit(bench_database_url())
-    database_url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_lists"))
+    database_url = bench_database_url("_lists")
     # Plain HTTP on loopback: the session and CSRF cookies must not be "secure" for the clients to send them.
     env = bench_env(database_url, DJANGO_SESSION_COOKIE_SECURE="false", DJANGO_CSRF_COOKIE_SECURE="false")
     started = time.perf_counter()

@@ -38,7 +38,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import requests
 
@@ -363,8 +363,7 @@ def run(argv: list[str]) -> dict:
                         help="development settings (DJANGO_DEBUG=1, no collectstatic): for the test suite's tiny run")
     args = parser.parse_args(argv)
 
-    parts = urlsplit(bench_database_url())
-    database_url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_scale"))
+    database_url = bench_database_url("_scale")
     # Sixteen users of each role sign in from one loopback address within a minute: the login throttles
     # (per client and per username, tickets/net.py) would refuse most of them; the pages are measured here.
     env = bench_env(database_url, DJANGO_SESSION_COOKIE_SECURE="false", DJANGO_CSRF_COOKIE_SECURE="false",
@@ -449,12 +448,12 @@ def run(argv: list[str]) -> dict:
 
 _SCORE_MONTHS = r"""
 import json, time
-from datetime import date
 from django.db.models import Min
 from django.utils import timezone
 from assessment.models import AssessmentRun
 from assessment.services import assessment_compute
 from tickets.models import Ticket
+from tickets.periods import month_next
 first = timezone.localtime(Ticket.objects.aggregate(lo=Min("registered_at"))["lo"]).date().replace(day=1)
 current = timezone.localdate().replace(day=1)
 done = set(AssessmentRun.objects.values_list("month", flat=True))
@@ -463,7 +462,7 @@ while month < current:
     if month not in done:
         assessment_compute(month=month)
         computed += 1
-    month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    month = month_next(month)
 print(json.dumps({"months_scored_in_setup": computed, "score_months_seconds": round(time.perf_counter() - began, 1)}))
 """
 

@@ -46,7 +46,6 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -598,8 +597,7 @@ def endpoint_figures(stats: Stats) -> dict:
 
 
 def database_url_for_soak() -> str:
-    parts = urlsplit(bench_database_url())
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_soak"))
+    return bench_database_url("_soak")
 
 
 def run(argv: list[str]) -> dict:

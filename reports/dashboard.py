@@ -24,9 +24,11 @@ from django.utils import timezone
 
 from assessment import indicators, scoring
 from assessment.models import AssessmentRun
-from tickets.models import AppealType, Call, Category, HandlingMode, Status, Ticket, Unit
+from tickets.models import AppealType, Call, Category, HandlingMode, Unit
 from tickets.periods import month_bounds, month_first, month_previous, period_of
 from tickets.workcalendar import local_tz
+
+from .selectors import registered_between
 
 CACHE_SECONDS = 300
 RANKING_ROWS = 3  # top and bottom rows of each group in the rankings summary
@@ -42,14 +44,10 @@ def _percent(value: Fraction | None) -> str | None:
 
 
 def _evaluated_at(month: date, rule, *, cut: datetime, now: datetime, closed: bool) -> datetime:
-    """A computed closed month is judged when its assessment judged it; otherwise as the assessment
-    would judge it now, never after the end of the window."""
-    if closed:
-        run = AssessmentRun.objects.filter(month=month).only("evaluated_at").first()
-        if run is not None:
-            return run.evaluated_at
-        return indicators.evaluation_time(month=month, rule=rule, now=now)
-    return min(indicators.evaluation_time(month=month, rule=rule, now=now), cut)
+    """A month without a stored run is judged as the assessment would judge it now; a running window
+    never after its end."""
+    evaluated_at = indicators.evaluation_time(month=month, rule=rule, now=now)
+    return evaluated_at if closed else min(evaluated_at, cut)
 
 
 def _stored_totals(run: AssessmentRun) -> dict:
@@ -65,7 +63,7 @@ def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime
     that has been scored reads its rates from the stored run (the assessment's own figures, judged at
     its evaluation time under its rule set); any other window counts them from the tickets."""
     calls = Call.objects.filter(called_at__gte=start, called_at__lt=cut).count()
-    registered = month_registered(start, cut)
+    registered = registered_between(start, cut)
     volume = registered.aggregate(
         tickets=Count("registered_at"),
         coordinated=Count("registered_at", filter=Q(handling_mode=HandlingMode.COORDINATED)),
@@ -85,13 +83,6 @@ def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime
         "rule_id": rule.pk, "basic_weight": rule.basic_weight,
         **{key: _percent(rates[key]) for key, _ in RATE_KEYS},
     }
-
-
-def month_registered(start: datetime, cut: datetime):
-    """The tickets registered in ``[start, cut)``, merged ones left out. Counted (``Count("*")`` or
-    ``Count("registered_at")``, never the id) and grouped by the columns of the index
-    ``ticket_registered_month``, so that PostgreSQL reads the index only."""
-    return Ticket.objects.filter(registered_at__gte=start, registered_at__lt=cut).exclude(status=Status.MERGED)
 
 
 def _count_delta(this: int, last: int) -> int | None:
@@ -146,7 +137,7 @@ def dashboard_stats(*, month: date, now: datetime | None = None, top: int = 10) 
     this = window_figures(month, start, cut, now=now, closed=not running)
     last = window_figures(previous, prev_start, prev_cut, now=now, closed=not running)
 
-    registered = month_registered(start, cut).order_by()
+    registered = registered_between(start, cut).order_by()
     tz = local_tz()
     daily_tickets = {row["day"]: row["n"] for row in registered.annotate(day=TruncDate("registered_at", tzinfo=tz))
                      .values("day").annotate(n=Count("*")).order_by("day")}

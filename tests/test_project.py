@@ -414,6 +414,35 @@ def test_no_secret_is_tracked_in_the_repository():
 # --- benchmarks -------------------------------------------------------------------------------
 
 
+def postgres_server() -> str:
+    """``postgres://user[:password]@host:port`` of the test database's server."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+
+
+@pytest.fixture
+def bench_database(monkeypatch):
+    """``BENCH_DATABASE_URL`` next to the test database (the benchmarks and gunicorn need PostgreSQL);
+    every database a benchmark made from it (``<name>_scale``, ``<name>_bulletin``, …) is dropped after."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmarks run on PostgreSQL: set DATABASE_URL=postgres://…")
+    import psycopg
+
+    server, name = postgres_server(), f"hotline_bench_test{os.getpid()}"
+    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/{name}")
+    yield
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        made = conn.execute("SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+                            [name, name + "\\_%"]).fetchall()
+        for (database,) in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def test_bench_runner_discovers_every_benchmark_module():
     # given
     from bench.__main__ import discover
@@ -486,26 +515,12 @@ def test_soak_month_has_the_volume_and_shape_of_ten_ruzhous():
 
 
 @pytest.mark.postgres
-def test_a_tiny_soak_run_has_no_errors_and_a_figure_for_every_endpoint(monkeypatch):
-    # given: a benchmark database next to the test database (gunicorn needs PostgreSQL)
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the soak run serves gunicorn on PostgreSQL: set DATABASE_URL=postgres://…")
-    import psycopg
-
-    from bench.soak import database_url_for_soak
+def test_a_tiny_soak_run_has_no_errors_and_a_figure_for_every_endpoint(bench_database):
+    # given: a benchmark database next to the test database (the fixture)
     from bench.soak import run as soak
 
-    s = connection.settings_dict
-    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/hotline_bench_test{os.getpid()}")
-    try:
-        # when: a 2,000th of the month, on development settings (no minute-long collectstatic)
-        figures = soak(["--scale", "0.0005", "--clients", "3", "--workers", "2", "--dev", "--max-minutes", "3"])
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database_url_for_soak().rsplit("/", 1)[1]}" WITH (FORCE)')
+    # when: a 2,000th of the month, on development settings (no minute-long collectstatic)
+    figures = soak(["--scale", "0.0005", "--clients", "3", "--workers", "2", "--dev", "--max-minutes", "3"])
 
     # then
     assert figures["errors"] == 0 and figures["server_tracebacks"] == 0, figures["error_samples"]
@@ -525,27 +540,13 @@ def test_a_tiny_soak_run_has_no_errors_and_a_figure_for_every_endpoint(monkeypat
     assert json.loads((ROOT / "artifacts" / "bench" / "soak.json").read_text(encoding="utf-8")) == figures
 
 
-def test_a_tiny_scale_run_answers_every_page(monkeypatch):
-    # given: a benchmark database next to the test database (gunicorn needs PostgreSQL)
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the scale run serves gunicorn on PostgreSQL: set DATABASE_URL=postgres://…")
-    import psycopg
-
+def test_a_tiny_scale_run_answers_every_page(bench_database):
+    # given: a benchmark database next to the test database (the fixture)
     from bench.scale import run as scale
 
-    s = connection.settings_dict
-    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    name = f"hotline_bench_test{os.getpid()}"
-    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/{name}")
-    try:
-        # when: 3,000 tickets over 3 months instead of 10,000,000 over 120
-        figures = scale(["--tickets", "3000", "--months", "3", "--clients", "4", "--requests", "8", "--workers", "2",
-                         "--export-rows", "300", "--dev"])
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}_scale" WITH (FORCE)')
+    # when: 3,000 tickets over 3 months instead of 10,000,000 over 120
+    figures = scale(["--tickets", "3000", "--months", "3", "--clients", "4", "--requests", "8", "--workers", "2",
+                     "--export-rows", "300", "--dev"])
 
     # then
     assert figures["tickets_in_db"] == 3000 and figures["calls_per_ticket"] == 1.7
@@ -558,26 +559,12 @@ def test_a_tiny_scale_run_answers_every_page(monkeypatch):
     assert figures["month_compute_seconds"] > 0 and figures["bulletin_build_seconds"] > 0
 
 
-def test_a_tiny_bulletin_run_gives_the_same_figures_as_the_hand_written_sql(monkeypatch):
-    # given: a benchmark database next to the test database
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the bulletin benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
-    import psycopg
-
+def test_a_tiny_bulletin_run_gives_the_same_figures_as_the_hand_written_sql(bench_database):
+    # given: a benchmark database next to the test database (the fixture)
     from bench.bulletin import run as bulletin
 
-    s = connection.settings_dict
-    server = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    name = f"hotline_bench_test{os.getpid()}"
-    monkeypatch.setenv("BENCH_DATABASE_URL", f"{server}/{name}")
-    try:
-        # when: 2,000 tickets instead of 1,000,000
-        figures = bulletin(["--tickets", "2000", "--repeat", "1"])
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}_bulletin" WITH (FORCE)')
+    # when: 2,000 tickets instead of 1,000,000
+    figures = bulletin(["--tickets", "2000", "--repeat", "1"])
 
     # then: the product and the SQL agree on every compared figure, and the ratio is printed
     assert figures["same_figures"] is True, figures["same_figures"]
@@ -606,8 +593,7 @@ def test_web_processes_can_bound_their_statements_and_workers_do_not(is_postgres
     skip_if_dot_env()
     from django.db import connection
 
-    s = connection.settings_dict
-    url = f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    url = f"{postgres_server()}/{connection.settings_dict['NAME']}"
     show = [sys.executable, "-c", "import django; django.setup(); from django.db import connection; "
             "c = connection.cursor(); c.execute('SHOW statement_timeout'); print(c.fetchone()[0])"]
 

@@ -60,8 +60,13 @@ def newest_first_rows(queryset, offset: int, limit: int) -> list:
     need = offset + limit
     recent = queryset.filter(registered_at__gte=timezone.now() - RECENT_WINDOW)
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+        # For this one statement only: a SET LOCAL lasts to the end of the transaction, which may be an
+        # enclosing one, so the setting it had is put back (on an error, the rollback of this block does).
+        cursor.execute("SELECT current_setting('enable_bitmapscan')")
+        before = cursor.fetchone()[0]
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         rows = list(recent[:need])
+        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
     if len(rows) == need:
         return rows[offset:]
     return list(queryset[offset:offset + limit])

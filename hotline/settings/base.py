@@ -137,7 +137,7 @@ if DATABASE_REPLICA_URL:
 # open-ticket count estimated at 500,000 cost units spent ~730 ms compiling for a 0.1 ms run. Pages
 # are short queries: JIT is off for our connections unless DATABASE_JIT=true (docs/operations.md).
 # DATABASE_STATEMENT_TIMEOUT (seconds, 0 = none): PostgreSQL cancels a statement that runs longer — set
-# for the web processes (docker-compose.yml: 30 s, below gunicorn's timeout) so that a request killed
+# for the web processes (docker-compose.yml: 25 s, below gunicorn's 30 s timeout) so that a request killed
 # by gunicorn leaves no query running on; workers and migrations (index builds) run without it.
 _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=0)
 for _db in DATABASES.values():

@@ -248,3 +248,20 @@ def test_a_newest_first_keyword_page_is_the_same_rows_from_the_recent_window_or_
     # when / then: a page inside the week, a page reaching past it, and the last rows
     for offset, limit in ((0, 21), (20, 21), (40, 21), (50, 21), (58, 5)):
         assert [t.pk for t in newest_first_rows(qs, offset, limit)] == [t.pk for t in qs[offset:offset + limit]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_recent_window_leaves_the_planner_settings_of_an_enclosing_transaction_alone(dispatcher, many):
+    from django.db import connection, transaction
+
+    from tickets.pagination import newest_first_rows
+    from tickets.search import ticket_search
+    from tickets.selectors import ticket_queryset_for_user
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    qs = ticket_search(ticket_queryset_for_user(user=dispatcher), "路灯").order_by("-registered_at", "-id")
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert len(newest_first_rows(qs, 0, 21)) == 21
+        cursor.execute("SHOW enable_bitmapscan")
+        assert cursor.fetchone()[0] == "on"
