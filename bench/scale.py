@@ -17,7 +17,8 @@ index is built after the load, as a restore would. Then ``gunicorn hotline.wsgi`
 - an XLSX export of about ``--export-rows`` rows (time, and the serving process's peak memory);
 - then the month compute and the bulletin build of the latest complete month.
 
-Every closed month is scored first (as the monthly job would have done over the decade). Each page is
+Every closed month is scored first and every ended day rolled up for the dashboard (as the monthly and
+nightly jobs would have done over the decade). Each page is
 measured twice: one user at a time (a quarter of the requests: what the page costs) and then
 ``--clients`` users at once without pause (on a 2-core machine that is mostly queueing). Prints
 p50/p95/max per page, and whether the issue's targets are met either way (pages p95 < 100 ms, keyword
@@ -368,7 +369,9 @@ def run(argv: list[str]) -> dict:
     # (per client and per username, tickets/net.py) would refuse most of them; the pages are measured here.
     env = bench_env(database_url, DJANGO_SESSION_COOKIE_SECURE="false", DJANGO_CSRF_COOKIE_SECURE="false",
                     HOTLINE_LOGIN_THROTTLE="10000/min", HOTLINE_LOGIN_USERNAME_THROTTLE="10000/min",
-                    HOTLINE_PUBLIC_RATE_LIMIT="100000/m")
+                    HOTLINE_PUBLIC_RATE_LIMIT="100000/m",
+                    # As deployed with a beat job: the dashboard reads the daily roll-up (reports/rollup.py).
+                    HOTLINE_DAILY_ROLLUP="true")
     if args.dev:
         env["DJANGO_DEBUG"] = "1"
     started = time.perf_counter()
@@ -463,7 +466,13 @@ while month < current:
         assessment_compute(month=month)
         computed += 1
     month = month_next(month)
-print(json.dumps({"months_scored_in_setup": computed, "score_months_seconds": round(time.perf_counter() - began, 1)}))
+scored_seconds = round(time.perf_counter() - began, 1)
+# ... and the nightly job has rolled up every ended day for the dashboard.
+from reports.rollup import rollup_all
+began = time.perf_counter()
+days = rollup_all()
+print(json.dumps({"months_scored_in_setup": computed, "score_months_seconds": scored_seconds,
+                  "days_rolled_up_in_setup": days, "rollup_all_seconds": round(time.perf_counter() - began, 1)}))
 """
 
 _PROBE = r"""

@@ -8,9 +8,10 @@ appeal types, top categories and townships, and the month's rankings summary.
 - The rates are the assessment's (``assessment/indicators.py``): the same tickets, grace minutes,
   missing-deadline rule and the rule set's own 基本满意 weight, judged at the stored run's
   evaluation time for a computed month — so a closed month reads exactly as its assessment.
-- Every figure is a database aggregation (a handful of queries, whatever the number of tickets); the
-  month's tickets are counted from the index ``ticket_registered_month`` alone on PostgreSQL, and a
-  scored closed month's rates are summed from its stored run (60-odd rows), not recounted.
+- Every figure is a database aggregation (a handful of queries, whatever the number of tickets): the
+  counts of ended days are summed from the daily roll-up (``reports/rollup.py``), the rest counted
+  from the index ``ticket_registered_month`` alone on PostgreSQL; a scored closed month's rates are
+  summed from its stored run (60-odd rows), not recounted.
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
 from django.utils import timezone
 
 from assessment import indicators, scoring
 from assessment.models import AssessmentRun
-from tickets.models import AppealType, Call, Category, HandlingMode, Unit
+from tickets.models import AppealType, Category, Unit
 from tickets.periods import month_bounds, month_first, month_previous, period_of
 from tickets.workcalendar import local_tz
 
-from .selectors import registered_between
+from .rollup import window_volume
 
 CACHE_SECONDS = 300
 RANKING_ROWS = 3  # top and bottom rows of each group in the rankings summary
@@ -58,18 +58,15 @@ def _stored_totals(run: AssessmentRun) -> dict:
     return {k: sums[k] or 0 for k in keys}
 
 
-def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime, closed: bool) -> dict:
-    """Calls, tickets and rates of ``[start, cut)`` — a whole month or its first days. A closed month
-    that has been scored reads its rates from the stored run (the assessment's own figures, judged at
-    its evaluation time under its rule set); any other window counts them from the tickets."""
-    calls = Call.objects.filter(called_at__gte=start, called_at__lt=cut).count()
-    registered = registered_between(start, cut)
-    volume = registered.aggregate(
-        tickets=Count("registered_at"),
-        coordinated=Count("registered_at", filter=Q(handling_mode=HandlingMode.COORDINATED)),
-        dispatched=Count("registered_at", filter=Q(handling_mode=HandlingMode.DISPATCHED)),
-        urgent=Count("registered_at", filter=Q(urgent=True)),
-    )
+def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime, closed: bool,
+                   volume: dict | None = None) -> dict:
+    """Calls, tickets and rates of ``[start, cut)`` — a whole month or its first days. The counts come
+    from ``reports.rollup.window_volume`` (the daily roll-up for ended days, counted for the rest). A
+    closed month that has been scored reads its rates from the stored run (the assessment's own
+    figures, judged at its evaluation time under its rule set); any other window counts them from the
+    tickets."""
+    if volume is None:
+        volume = window_volume(start, cut, groups=False, today=timezone.localtime(now).date())
     run = AssessmentRun.objects.select_related("rule_set").filter(month=month).first() if closed else None
     if run is not None:
         rule, evaluated_at, totals = run.rule_set, run.evaluated_at, _stored_totals(run)
@@ -79,8 +76,8 @@ def window_figures(month: date, start: datetime, cut: datetime, *, now: datetime
         totals = indicators.assessed_totals(start=start, end=cut, evaluated_at=evaluated_at, rule=rule)
     rates = indicators.rates(totals, rule)
     return {
-        "calls": calls, **volume, "rates": rates, "totals": totals, "evaluated_at": evaluated_at,
-        "rule_id": rule.pk, "basic_weight": rule.basic_weight,
+        **{key: volume[key] for key, _, _ in COUNT_KEYS}, "rates": rates, "totals": totals,
+        "evaluated_at": evaluated_at, "rule_id": rule.pk, "basic_weight": rule.basic_weight,
         **{key: _percent(rates[key]) for key, _ in RATE_KEYS},
     }
 
@@ -134,24 +131,19 @@ def dashboard_stats(*, month: date, now: datetime | None = None, top: int = 10) 
         cut, prev_cut = now, min(prev_start + (now - start), prev_end)
     else:
         cut, prev_cut = end, prev_end
-    this = window_figures(month, start, cut, now=now, closed=not running)
+    today = timezone.localtime(now).date()
+    volume = window_volume(start, cut, today=today)
+    this = window_figures(month, start, cut, now=now, closed=not running, volume=volume)
     last = window_figures(previous, prev_start, prev_cut, now=now, closed=not running)
 
-    registered = registered_between(start, cut).order_by()
     tz = local_tz()
-    daily_tickets = {row["day"]: row["n"] for row in registered.annotate(day=TruncDate("registered_at", tzinfo=tz))
-                     .values("day").annotate(n=Count("*")).order_by("day")}
-    daily_calls = {row["day"]: row["n"] for row in Call.objects.filter(called_at__gte=start, called_at__lt=cut)
-                   .annotate(day=TruncDate("called_at", tzinfo=tz)).values("day").annotate(n=Count("*"))
-                   .order_by("day")}
     days, day, last_day = [], start.date(), (cut - timedelta(microseconds=1)).astimezone(tz).date()
     while day <= last_day:
-        days.append({"day": day.strftime("%m-%d"), "n": daily_tickets.get(day, 0), "calls": daily_calls.get(day, 0)})
+        counted = volume["daily"].get(day, {})
+        days.append({"day": day.strftime("%m-%d"), "n": counted.get("tickets", 0), "calls": counted.get("calls", 0)})
         day += timedelta(days=1)
-    # Grouped by id (from the index alone), named from the small directory tables.
-    by_appeal = dict(registered.values_list("appeal_type_id").annotate(n=Count("*")))
-    by_category = dict(registered.values_list("category_id").annotate(n=Count("*")))
-    by_township = dict(registered.filter(township__isnull=False).values_list("township_id").annotate(n=Count("*")))
+    # Counted by id, named from the small directory tables.
+    by_appeal, by_category, by_township = volume["appeal_type"], volume["category"], volume["township"]
     appeal_names = dict(AppealType.objects.filter(pk__in=list(by_appeal)).values_list("pk", "name"))
     appeal_types = sorted(({"name": appeal_names[pk], "n": n} for pk, n in by_appeal.items()),
                           key=lambda r: (-r["n"], r["name"]))

@@ -142,3 +142,37 @@ class BulletinFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bulletin.period} v{self.version} {self.kind}"
+
+
+class VolumeDimension(models.TextChoices):
+    """What a ``DailyVolume`` row counts: a day's total of calls or tickets (key 0), or its tickets by
+    one appeal type, category or township (key = that row's id)."""
+
+    CALLS = "calls", "话务量"
+    TICKETS = "tickets", "工单总量"
+    COORDINATED = "coordinated", "协调办理"
+    DISPATCHED = "dispatched", "交办处理"
+    URGENT = "urgent", "紧急件"
+    APPEAL_TYPE = "appeal_type", "诉求类型"
+    CATEGORY = "category", "问题分类"
+    TOWNSHIP = "township", "乡镇"
+
+
+class DailyVolume(models.Model):
+    """The dashboard's daily roll-up (``reports/rollup.py``): one ended local day's count of one
+    dimension. The five totals (calls, tickets, coordinated, dispatched, urgent) are written for every
+    rolled-up day, zeros included, so a day is rolled up exactly when it has a ``tickets`` row; the
+    dashboard counts the other days from the tickets and calls themselves."""
+
+    day = models.DateField("日期")
+    dimension = models.CharField("维度", max_length=12, choices=VolumeDimension.choices)
+    key = models.PositiveIntegerField("分组", default=0)
+    n = models.PositiveIntegerField("数量")
+    built_at = models.DateTimeField("汇总时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每日汇总"
+        constraints = [models.UniqueConstraint(fields=["day", "dimension", "key"], name="daily_volume_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension} {self.key} {self.n}"

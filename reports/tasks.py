@@ -48,3 +48,29 @@ def bulletin_publish_due_task() -> list[str]:
     if published:
         logger.info("bulletins published on their day: %s", ", ".join(published))
     return published
+
+
+@shared_task(**RETRY_ON_DATABASE)
+def volume_rollup_recent_task() -> int:
+    """The dashboard's roll-up of the days from the 1st of last month to yesterday (reports/rollup.py)."""
+    from .rollup import rollup_recent
+
+    return rollup_recent()
+
+
+@shared_task(**RETRY_ON_DATABASE)
+def volume_rollup_all_task() -> int:
+    """Every day since the first ticket or call, rolled up again (nightly)."""
+    from .rollup import rollup_all
+
+    return rollup_all()
+
+
+@shared_task(**RETRY_ON_DATABASE)
+def volume_rollup_days_task(first: str, last: str) -> int:
+    """The days an import touched, rolled up again."""
+    from datetime import date
+
+    from .rollup import rollup_days
+
+    return rollup_days(date.fromisoformat(first), date.fromisoformat(last))

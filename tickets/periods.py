@@ -1,4 +1,4 @@
-"""Months — the one place for month arithmetic and month bounds.
+"""Months and days — the one place for month arithmetic and month (and day) bounds.
 
 Every monthly figure (dashboard, assessment, bulletin) counts rows in ``[start, end)`` of a calendar
 month in the centre's time zone (``settings.TIME_ZONE``, Asia/Shanghai): a ticket registered at
@@ -51,6 +51,14 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     nxt = month_next(first)
     tz = local_tz()
     return datetime(first.year, first.month, 1, tzinfo=tz), datetime(nxt.year, nxt.month, 1, tzinfo=tz)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` of a local day (midnight to midnight in the centre's time zone)."""
+    tz = local_tz()
+    following = date.fromordinal(day.toordinal() + 1)
+    return (datetime(day.year, day.month, day.day, tzinfo=tz),
+            datetime(following.year, following.month, following.day, tzinfo=tz))
 
 
 def period_of(month: date) -> str:

@@ -386,12 +386,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.bulletin_build_previous_month_task",
         "schedule": crontab(minute=0, hour=6, day_of_month="2"),
     },
+    # The dashboard's daily roll-up (reports/rollup.py): the recent days often, every day each night.
+    "reports-volume-rollup-recent": {
+        "task": "reports.tasks.volume_rollup_recent_task",
+        "schedule": timedelta(minutes=env.int("HOTLINE_ROLLUP_RECENT_MINUTES", default=10)),
+    },
+    "reports-volume-rollup-all": {
+        "task": "reports.tasks.volume_rollup_all_task",
+        "schedule": crontab(minute=30, hour=3),
+    },
     # Every morning: publish the built drafts whose publication day has come (not those held).
     "reports-bulletin-publish-due": {
         "task": "reports.tasks.bulletin_publish_due_task",
         "schedule": crontab(minute=0, hour=8),
     },
 }
+
+# The leader dashboard sums the daily roll-up for ended days (reports/rollup.py) — on by default when
+# Celery has a broker (the beat job keeps the roll-up current); off, it counts every day live.
+HOTLINE_DAILY_ROLLUP = env.bool("HOTLINE_DAILY_ROLLUP", default=bool(CELERY_BROKER_URL))
 
 # --- The hotline centre --------------------------------------------------------------------
 HOTLINE_CENTRE_NAME = env("HOTLINE_CENTRE_NAME", default="汝州市12345政务服务便民热线")

@@ -49,7 +49,16 @@ class Importer:
             summary = self.write(records)
             if self.errors:  # conflicts only visible while writing
                 raise ImportFailed(self.errors)
+            days = self.volume_days(records)
+            if days:  # the dashboard's roll-up of those days is dropped with the import (reports/rollup.py)
+                from reports.rollup import rollup_forget
+
+                rollup_forget(days)
         return {"rows": len(table), **summary}
+
+    def volume_days(self, records: list[dict]) -> set:
+        """The local days whose calls or tickets this import changed (none: the directory)."""
+        return set()
 
     def check_headers(self, headers: list[str]) -> None:
         errors, seen = [], set()

@@ -68,6 +68,9 @@ class CallImporter(Importer):
             })
         return records
 
+    def volume_days(self, records: list[dict]) -> set:
+        return {r["called_at"].astimezone(self.tz).date() for r in records}
+
     def write(self, records: list[dict]) -> dict:
         existing: dict[str, dict] = {}
         keys = [r["external_key"] for r in records]

@@ -264,6 +264,9 @@ class TicketImporter(Importer):
         return record
 
     # -- writing ----------------------------------------------------------------------------
+    def volume_days(self, records: list[dict]) -> set:
+        return {value.astimezone(self.tz).date() for r in records if (value := r["fields"]["registered_at"])}
+
     def write(self, records: list[dict]) -> dict:
         total = len(records)
         created = {"categories": self.create_categories(records), "platforms": self.create_platforms(records)}
