@@ -25,9 +25,7 @@ def is_directory(queryset: QuerySet) -> bool:
     return queryset.model in DIRECTORY_MODELS
 
 
-def directory_lookup(queryset: QuerySet, field: str, value) -> Model | None:
-    """The object of ``queryset`` whose ``field`` equals ``value`` (compared as text), or None."""
-    indexes = _directory.get()
+def _key(queryset: QuerySet, *extra) -> tuple:
     query = queryset.query
     try:
         # The rows a queryset selects are its model, its WHERE tree and its slice. A WHERE tree hashes and
@@ -37,9 +35,32 @@ def directory_lookup(queryset: QuerySet, field: str, value) -> Model | None:
         hash(rows)
     except TypeError:  # a condition on something unhashable: key on the SQL itself
         rows = str(query)
-    key = (queryset.model._meta.label, rows, field)
+    return (queryset.model._meta.label, rows, *extra)
+
+
+def directory_lookup(queryset: QuerySet, field: str, value) -> Model | None:
+    """The object of ``queryset`` whose ``field`` equals ``value`` (compared as text), or None."""
+    indexes = _directory.get()
+    key = _key(queryset, field)
     index = indexes.get(key)
     if index is None:
         index = {str(getattr(obj, field)): obj for obj in queryset.all()}
         indexes[key] = index  # two threads may both build it: the same rows, harmless
     return index.get(str(value))
+
+
+def directory_rows(queryset: QuerySet) -> list[Model]:
+    """The objects of ``queryset`` in its order (a <select>'s options), with what it select_related."""
+    query = queryset.query
+    shape = (tuple(query.order_by), repr(query.select_related))
+    try:
+        hash(shape)
+    except TypeError:
+        shape = (str(query),)
+    indexes = _directory.get()
+    key = _key(queryset, "rows", *shape)
+    rows = indexes.get(key)
+    if rows is None:
+        rows = list(queryset.all())
+        indexes[key] = rows
+    return rows

@@ -6,7 +6,10 @@ import uuid
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from .directory_cache import directory_lookup, directory_rows
 from .exceptions import ApplicationError
 from .inputs import MAX_ID, YEAR_MESSAGE, date_in_range
 from .models import (
@@ -25,6 +28,75 @@ from .privacy import phone_normalise
 from .services.registration import idempotency_key_check
 
 REQUIRED = {"required": "此项为必填项。"}
+
+
+def _attrs(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html`` in Python."""
+    return "".join(format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+                   for name, value in attrs.items() if value is not False)
+
+
+class FastSelectMixin:
+    """A <select> written in Python instead of one template render per option: the same markup as
+    Django's ``select.html`` / ``select_option.html`` (a test compares them), ~10× faster — the ticket
+    list's unit, category and township filters took ~15 ms of every list page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts += [format_html('\n  <option value="{}"', str(option["value"])), _attrs(option["attrs"]),
+                          format_html(">{}</option>\n", option["label"])]
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # every piece above is escaped by format_html
+
+
+class FastSelect(FastSelectMixin, forms.Select):
+    pass
+
+
+class DirectoryModelChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices from the per-process directory cache (``tickets/directory_cache.py``): no query per
+    page for the list of units or categories."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in directory_rows(self.queryset):
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(directory_rows(self.queryset)) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(directory_rows(self.queryset))
+
+
+class DirectoryChoiceField(forms.ModelChoiceField):
+    """A unit, category or other directory row chosen in a form: options and the chosen row come from the
+    directory cache, which follows every change of the directory."""
+
+    iterator = DirectoryModelChoiceIterator
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("widget", FastSelect)
+        super().__init__(queryset, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, self.queryset.model):
+            value = getattr(value, self.to_field_name or "pk")
+        obj = directory_lookup(self.queryset, self.to_field_name or "pk", value)
+        if obj is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                        params={"value": value})
+        return obj
 
 
 class BoundedDateField(forms.DateField):
@@ -53,7 +125,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
-class CodeChoiceField(forms.ModelChoiceField):
+class CodeChoiceField(DirectoryChoiceField):
     """Directory objects are referenced by code (as in the API)."""
 
     def __init__(self, queryset, **kwargs):
@@ -74,7 +146,7 @@ class CallRegisterForm(forms.Form):
         Category.objects.filter(parent__isnull=False, active=True).select_related("parent"), label="问题分类",
         widget=forms.HiddenInput,
     )
-    township = forms.ModelChoiceField(
+    township = DirectoryChoiceField(
         Unit.objects.filter(group=AssessmentGroup.TOWNSHIP, active=True), label="所属乡镇", required=False,
         empty_label="（不涉及具体乡镇）", error_messages={"invalid_choice": "请从列表中选择乡镇街道。"},
     )
@@ -158,7 +230,7 @@ def unit_picker_group(unit: Unit) -> str:
     return PICKER_GROUPS[3]
 
 
-class UnitPickerSelect(forms.Select):
+class UnitPickerSelect(FastSelectMixin, forms.Select):
     """The unit <select> in groups (<optgroup>), each option carrying its pinyin key for the search
     box (hotline/static/js/app.js); without JavaScript it is still a plain grouped list."""
 
@@ -184,15 +256,15 @@ class UnitPickerSelect(forms.Select):
 
 
 class DispatchForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="承办单位", empty_label="请选择承办单位",
-                                  widget=UnitPickerSelect,
-                                  error_messages={"required": "请选择承办单位。", "invalid_choice": "请选择承办单位。"})
+    unit = DirectoryChoiceField(Unit.objects.filter(active=True), label="承办单位", empty_label="请选择承办单位",
+                                widget=UnitPickerSelect,
+                                error_messages={"required": "请选择承办单位。", "invalid_choice": "请选择承办单位。"})
     note = _text("派单说明", rows=2, required=False)
 
 
 class RedispatchForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="改派至", empty_label="请选择新的承办单位",
-                                  error_messages={"required": "请选择新的承办单位。", "invalid_choice": "请选择新的承办单位。"})
+    unit = DirectoryChoiceField(Unit.objects.filter(active=True), label="改派至", empty_label="请选择新的承办单位",
+                                error_messages={"required": "请选择新的承办单位。", "invalid_choice": "请选择新的承办单位。"})
     reason = _text("改派理由", rows=2)
 
 
@@ -324,13 +396,14 @@ class TicketFilterForm(forms.Form):
     """Filters of the ticket list (all optional)."""
 
     q = forms.CharField(label="工单编号/内容", required=False, max_length=60)
-    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Status.choices])
-    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label="承办单位", required=False,
-                                  empty_label="全部承办单位")
-    category = forms.ModelChoiceField(Category.objects.select_related("parent").filter(active=True),
-                                      label="问题分类", required=False, empty_label="全部分类")
-    township = forms.ModelChoiceField(Unit.objects.filter(group=AssessmentGroup.TOWNSHIP), label="所属乡镇",
-                                      required=False, empty_label="全部乡镇")
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Status.choices],
+                               widget=FastSelect)
+    unit = DirectoryChoiceField(Unit.objects.filter(active=True), label="承办单位", required=False,
+                                empty_label="全部承办单位")
+    category = DirectoryChoiceField(Category.objects.select_related("parent").filter(active=True),
+                                    label="问题分类", required=False, empty_label="全部分类")
+    township = DirectoryChoiceField(Unit.objects.filter(group=AssessmentGroup.TOWNSHIP), label="所属乡镇",
+                                    required=False, empty_label="全部乡镇")
     date_from = BoundedDateField(label="登记日期从", required=False)
     date_to = BoundedDateField(label="至", required=False)
     overdue = forms.BooleanField(label="仅超期", required=False)
