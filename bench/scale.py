@@ -18,14 +18,16 @@ index is built after the load, as a restore would. Then ``gunicorn hotline.wsgi`
 - then the month compute and the bulletin build of the latest complete month.
 
 Every closed month is scored first and every ended day rolled up for the dashboard (as the monthly and
-nightly jobs would have done over the decade). Each page is
-measured twice: one user at a time (a quarter of the requests: what the page costs) and then
-``--clients`` users at once without pause (on a 2-core machine that is mostly queueing). Prints
+nightly jobs would have done over the decade). Each page is measured three ways: one user at a time (a
+quarter of the requests: what the page costs); ``--clients`` users at once, each pausing ``--think``
+seconds before each click (default 1–3 s: people at desks); and the same clients without any pause
+(on a 2-core machine that is mostly queueing). Prints
 p50/p95/max per page, and whether the issue's targets are met either way (pages p95 < 100 ms, keyword
 search p95 < 200 ms). Never asserts timings. ``--keep-db`` reuses a filled database.
 
 Options (after ``--``): ``--tickets N`` (10,000,000), ``--months N`` (120), ``--clients N`` (16),
 ``--requests N`` (per page, 96), ``--workers N`` (gunicorn, 4), ``--export-rows N`` (100,000),
+``--think MIN-MAX`` (seconds, 1-3),
 ``--keep-db``, ``--dev`` (development settings, for the test suite's tiny run).
 """
 
@@ -300,6 +302,50 @@ def _concurrently(sessions: list[requests.Session], paths: list[str], base: str)
             "errors": sum(n for code, n in statuses.items() if code != 200)}
 
 
+def _users(sessions: list[requests.Session], paths: list[str], base: str, think: tuple[float, float],
+           seed: int) -> dict:
+    """Each session a user of its own (one thread), taking every len(sessions)-th path and pausing a
+    random ``think`` seconds (uniform) before each click, as a person at a desk does; p50/p95/max in ms."""
+    durations: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def user(number: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed * 1000 + number)
+        for path in paths[number::len(sessions)]:
+            time.sleep(rng.uniform(*think))
+            begin = time.perf_counter()
+            try:
+                code = sessions[number].get(base + path, timeout=300).status_code
+            except requests.RequestException:
+                code = 0
+            elapsed = (time.perf_counter() - begin) * 1000
+            with lock:
+                durations.append(elapsed)
+                errors += code != 200
+
+    threads = [threading.Thread(target=user, args=(number,)) for number in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    durations.sort()
+    return {"p50_ms": round(percentile(durations, 50), 1), "p95_ms": round(percentile(durations, 95), 1),
+            "max_ms": round(durations[-1], 1), "requests": len(durations), "errors": errors}
+
+
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--think: seconds as MIN-MAX, e.g. 1-3 (got {text!r})") from None
+    if not 0 <= bounds[0] <= bounds[1] <= 60:
+        raise argparse.ArgumentTypeError(f"--think: 0 <= MIN <= MAX <= 60 (got {text!r})")
+    return bounds
+
+
 def _rss_kib(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -359,6 +405,8 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--requests", type=int, default=96)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--export-rows", type=int, default=100_000)
+    parser.add_argument("--think", type=_think, default=(1.0, 3.0),
+                        help="the users' pause before each click, seconds MIN-MAX (default 1-3)")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--dev", action="store_true",
                         help="development settings (DJANGO_DEBUG=1, no collectstatic): for the test suite's tiny run")
@@ -423,11 +471,14 @@ def run(argv: list[str]) -> dict:
                                                (rng.sample(months, min(n, len(months))) * (n // len(months) + 1))[:n]]),
         }
         for name, (role, paths) in pages.items():
-            # One user at a time (what a page costs), then all the clients at once (what the machine
-            # serves when every one of them clicks without pause: on 2 cores, mostly queueing).
+            # One user at a time (what a page costs), then all the users at once pausing between clicks as
+            # people do, then all the clients without pause (what the machine serves flat out: on 2
+            # cores, mostly queueing).
             one = _concurrently(sessions[role][:1], paths[:max(1, n // 4)], base)
+            users = _users(sessions[role], paths, base, args.think, seed=len(figures))
             figures[name] = {"one_user_p50_ms": one["p50_ms"], "one_user_p95_ms": one["p95_ms"],
-                             **_concurrently(sessions[role], paths, base)}
+                             "users_p50_ms": users["p50_ms"], "users_p95_ms": users["p95_ms"],
+                             "users_errors": users["errors"], **_concurrently(sessions[role], paths, base)}
         start, end = facts["export_window"]
         window = urlencode({"registered_after": start, "registered_before": end})
         figures["export_xlsx"] = _export(sessions["dispatcher"][0], base, f"/api/tickets/export.xlsx?{window}",
@@ -441,7 +492,8 @@ def run(argv: list[str]) -> dict:
     figures["month_compute_seconds"] = round(compute, 2)
     figures["bulletin_build_seconds"] = round(time.perf_counter() - begin, 2)
     figures["month"] = latest
-    for label, key in (("one_user", "one_user_p95_ms"), (f"{args.clients}_clients", "p95_ms")):
+    for label, key in (("one_user", "one_user_p95_ms"), (f"{args.clients}_users_thinking", "users_p95_ms"),
+                       (f"{args.clients}_clients", "p95_ms")):
         slow = [name for name in pages if name != "search_keyword" and figures[name][key] >= PAGE_TARGET_MS]
         figures[f"pages_target_p95_lt_100ms_{label}"] = "met" if not slow else f"NOT met: {', '.join(slow)}"
         figures[f"keyword_target_p95_lt_200ms_{label}"] = (

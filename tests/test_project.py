@@ -546,7 +546,7 @@ def test_a_tiny_scale_run_answers_every_page(bench_database):
 
     # when: 3,000 tickets over 3 months instead of 10,000,000 over 120
     figures = scale(["--tickets", "3000", "--months", "3", "--clients", "4", "--requests", "8", "--workers", "2",
-                     "--export-rows", "300", "--dev"])
+                     "--export-rows", "300", "--think", "0-0.05", "--dev"])
 
     # then
     assert figures["tickets_in_db"] == 3000 and figures["calls_per_ticket"] == 1.7
@@ -554,9 +554,22 @@ def test_a_tiny_scale_run_answers_every_page(bench_database):
              "unit_inbox", "workbench", "ticket_page", "dashboard_any_month"]
     for page in pages:
         assert figures[page]["requests"] == 8 and figures[page]["errors"] == 0, (page, figures[page])
+        assert figures[page]["users_errors"] == 0 and figures[page]["users_p95_ms"] > 0, (page, figures[page])
+    assert figures["pages_target_p95_lt_100ms_4_users_thinking"]
     assert figures["export_xlsx"]["status"] == 200 and figures["export_xlsx"]["bytes"] > 0, figures["export_xlsx"]
     assert figures["export_xlsx"]["rows_in_window"] >= 300
     assert figures["month_compute_seconds"] > 0 and figures["bulletin_build_seconds"] > 0
+
+
+def test_the_scale_users_think_time_is_checked():
+    import argparse
+
+    from bench.scale import _think
+
+    assert _think("1-3") == (1.0, 3.0) and _think("0.5") == (0.5, 0.5)
+    for bad in ("3-1", "x", "-1-2", "0-61"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _think(bad)
 
 
 def test_a_tiny_bulletin_run_gives_the_same_figures_as_the_hand_written_sql(bench_database):
