@@ -30,7 +30,6 @@ from tickets.workcalendar import local_tz
 
 from .rollup import window_volume
 
-CACHE_SECONDS = 300
 RANKING_ROWS = 3  # top and bottom rows of each group in the rankings summary
 
 COUNT_KEYS = [("calls", "话务量", "个"), ("tickets", "工单总量", "件"), ("coordinated", "协调办理", "件"),
@@ -174,13 +173,18 @@ def dashboard_stats(*, month: date, now: datetime | None = None, top: int = 10) 
 
 
 def dashboard_stats_cached(*, month: date, top: int = 10) -> dict:
-    """The dashboard is read often and changes slowly: its figures are cached for five minutes
-    (Redis when configured, so every web worker shares them)."""
+    """The dashboard is read often and changes slowly: its figures are cached for
+    ``HOTLINE_DASHBOARD_CACHE_SECONDS`` (default 5 minutes; Redis when configured, so every web worker
+    shares them); 0 computes them at every view."""
+    from django.conf import settings
     from django.core.cache import cache
 
+    seconds = settings.HOTLINE_DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return dashboard_stats(month=month, top=top)
     key = f"reports:dashboard:{period_of(month)}:{top}"
     stats = cache.get(key)
     if stats is None:
         stats = dashboard_stats(month=month, top=top)
-        cache.set(key, stats, CACHE_SECONDS)
+        cache.set(key, stats, seconds)
     return stats

@@ -405,6 +405,8 @@ CELERY_BEAT_SCHEDULE = {
 # The leader dashboard sums the daily roll-up for ended days (reports/rollup.py) — on by default when
 # Celery has a broker (the beat job keeps the roll-up current); off, it counts every day live.
 HOTLINE_DAILY_ROLLUP = env.bool("HOTLINE_DAILY_ROLLUP", default=bool(CELERY_BROKER_URL))
+# How long a month's dashboard figures are cached (seconds); 0: computed at every view.
+HOTLINE_DASHBOARD_CACHE_SECONDS = env.int("HOTLINE_DASHBOARD_CACHE_SECONDS", default=300)
 
 # --- The hotline centre --------------------------------------------------------------------
 HOTLINE_CENTRE_NAME = env("HOTLINE_CENTRE_NAME", default="汝州市12345政务服务便民热线")

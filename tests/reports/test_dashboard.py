@@ -199,3 +199,17 @@ def test_dashboard_roles(client, personas, role, status):
 def test_dashboard_needs_a_login(client, directory):
     response = client.get("/dashboard/?month=2024-04")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("seconds, fresh", [(300, False), (0, True)])
+def test_the_dashboard_cache_lasts_the_configured_seconds(settings, directory, seconds, fresh):
+    from reports.dashboard import dashboard_stats_cached
+
+    # given: a month's figures shown once
+    settings.HOTLINE_DASHBOARD_CACHE_SECONDS = seconds
+    Call.objects.create(called_at=at(2024, 4, 3, 9, 0))
+    first = dashboard_stats_cached(month=APRIL)["this"]["calls"]
+    # when: another call of that month is recorded
+    Call.objects.create(called_at=at(2024, 4, 3, 10, 0))
+    # then: cached for the configured time, or counted again at once when it is 0
+    assert dashboard_stats_cached(month=APRIL)["this"]["calls"] == (first + 1 if fresh else first)
