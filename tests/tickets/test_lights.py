@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from tickets import services
 from tickets.models import AppealType, Notification, NotificationKind, Status, Ticket, TimeLimitRule, Urge
@@ -213,34 +211,3 @@ def test_the_inbox_legend_says_what_yellow_means_under_the_rule_in_force(client,
     html = client.get(reverse("home")).content.decode()
     # then the legend follows the rule (it said "1个工作日内" under the old yellow)
     assert "黄灯为时限只剩最后 40%" in html and "1个工作日内" not in html
-
-
-def test_every_running_limit_has_a_partial_index_on_its_deadline():
-    """The red and yellow queues read the open tickets' deadlines from partial indexes: one per limit,
-    on the limit's deadline, for exactly the statuses that run it (``STATUS_LIMIT``, the urgent feedback)."""
-    from tickets.services.deadlines import FEEDBACK_STATUSES, LIMIT_FIELDS, STATUS_LIMIT, LimitKind
-
-    partial = {tuple(index.fields): index.condition for index in Ticket._meta.indexes if index.condition is not None}
-    for kind in (LimitKind.DISPATCH, LimitKind.SIGN, LimitKind.HANDLE):
-        statuses = [str(s) for s, k in STATUS_LIMIT.items() if k == kind]
-        assert partial[(LIMIT_FIELDS[kind],)] == Q(status__in=statuses), kind
-    assert partial[(LIMIT_FIELDS[LimitKind.FEEDBACK],)] == Q(status__in=[str(s) for s in FEEDBACK_STATUSES],
-                                                             urgent=True)
-
-
-@pytest.mark.django_db
-def test_the_red_and_yellow_queues_are_served_by_the_partial_indexes():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("index plans: PostgreSQL only")
-    # given: a plan that may not scan the table (a small test table makes any plan look cheap)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    now = timezone.now()
-    # when
-    plans = [Ticket.objects.filter(q).order_by().explain() for q in (overdue_q(now), due_soon_q(now))]
-    # then: each limit's branch reads its own partial index, not the statuses' whole rows
-    for plan in plans:
-        for name in ("ticket_open_dispatch", "ticket_open_sign", "ticket_open_handle", "ticket_open_feedback"):
-            assert name in plan, plan

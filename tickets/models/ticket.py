@@ -147,16 +147,6 @@ class Ticket(models.Model):
             # Month statistics (dashboard, assessment, bulletin) range-scan these.
             models.Index(fields=["dispatched_at"], name="ticket_dispatched"),
             models.Index(fields=["callback_at"], name="ticket_callback"),
-            # The running limits (tickets.services.deadlines.STATUS_LIMIT, and the urgent first feedback):
-            # red and yellow queues (workbench tiles, "overdue only", auto-urge) range-scan the deadline of
-            # the open tickets only — without these, every open ticket was read (~33,000 at 10 M).
-            models.Index(fields=["dispatch_deadline"], name="ticket_open_dispatch",
-                         condition=Q(status__in=["pending_dispatch"])),
-            models.Index(fields=["sign_deadline"], name="ticket_open_sign", condition=Q(status__in=["pending_sign"])),
-            models.Index(fields=["handle_deadline"], name="ticket_open_handle",
-                         condition=Q(status__in=["handling", "return_pending"])),
-            models.Index(fields=["feedback_deadline"], name="ticket_open_feedback",
-                         condition=Q(status__in=["handling"], urgent=True)),
         ]
         constraints = [
             models.UniqueConstraint(
