@@ -49,10 +49,12 @@ def reading_enabled() -> bool:
     return settings.HOTLINE_DAILY_ROLLUP
 
 
-def volume_rows(ranges: list[tuple[datetime, datetime]], *, groups: bool = True) -> Counter:
+def volume_rows(ranges: list[tuple[datetime, datetime]], *, groups: bool = True,
+                group_days: bool = True) -> Counter:
     """Count calls and tickets of the time ``ranges`` by local day: ``{(day, dimension, key): n}``.
     Tickets are ``registered_between`` each range (one definition with the bulletin); calls by
-    ``called_at``. ``groups=False`` counts the five totals only."""
+    ``called_at``. ``groups=False`` counts the five totals only; ``group_days=False`` counts the
+    groups over the whole ranges (day ``None``: what the dashboard shows, cheaper than by day)."""
     counts: Counter = Counter()
     if not ranges:
         return counts
@@ -70,8 +72,12 @@ def volume_rows(ranges: list[tuple[datetime, datetime]], *, groups: bool = True)
     if groups:
         for dimension, column in GROUPS.items():
             grouped = tickets.filter(**{f"{column}__isnull": False})
-            for day, key, n in grouped.values_list("day", column).annotate(n=Count("registered_at")):
-                counts[day, dimension, key] += n
+            if group_days:
+                for day, key, n in grouped.values_list("day", column).annotate(n=Count("registered_at")):
+                    counts[day, dimension, key] += n
+            else:
+                for key, n in grouped.values_list(column).annotate(n=Count("registered_at")):
+                    counts[None, dimension, key] += n
     calls = Call.objects.filter(functools.reduce(
         operator.or_, (Q(called_at__gte=s, called_at__lt=e) for s, e in ranges))).order_by()
     for day, n in calls.annotate(day=TruncDate("called_at", tzinfo=tz)).values_list("day").annotate(n=Count("*")):
@@ -166,7 +172,7 @@ def window_volume(start: datetime, cut: datetime, *, groups: bool = True, today:
             for dimension, key, n in (stored.filter(day__in=sorted(rolled), dimension__in=list(GROUPS))
                                       .values_list("dimension", "key").annotate(n=Sum("n")).order_by()):
                 counts[None, dimension, key] += n
-    counts.update(volume_rows(_gaps(start, cut, rolled), groups=groups))
+    counts.update(volume_rows(_gaps(start, cut, rolled), groups=groups, group_days=False))
     return _shape(counts)
 
 
