@@ -296,10 +296,13 @@ def _concurrently(sessions: list[requests.Session], paths: list[str], base: str)
 
     with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
         list(pool.map(one, range(len(paths))))
-    durations.sort()
+    return _summary(durations, sum(n for code, n in statuses.items() if code != 200))
+
+
+def _summary(durations: list[float], errors: int) -> dict:
+    durations = sorted(durations)
     return {"p50_ms": round(percentile(durations, 50), 1), "p95_ms": round(percentile(durations, 95), 1),
-            "max_ms": round(durations[-1], 1), "requests": len(durations),
-            "errors": sum(n for code, n in statuses.items() if code != 200)}
+            "max_ms": round(durations[-1], 1), "requests": len(durations), "errors": errors}
 
 
 def _users(sessions: list[requests.Session], paths: list[str], base: str, think: tuple[float, float],
@@ -330,9 +333,7 @@ def _users(sessions: list[requests.Session], paths: list[str], base: str, think:
         thread.start()
     for thread in threads:
         thread.join()
-    durations.sort()
-    return {"p50_ms": round(percentile(durations, 50), 1), "p95_ms": round(percentile(durations, 95), 1),
-            "max_ms": round(durations[-1], 1), "requests": len(durations), "errors": errors}
+    return _summary(durations, errors)
 
 
 def _think(text: str) -> tuple[float, float]:

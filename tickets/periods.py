@@ -8,7 +8,7 @@ month in the centre's time zone (``settings.TIME_ZONE``, Asia/Shanghai): a ticke
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -56,7 +56,7 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """``[start, end)`` of a local day (midnight to midnight in the centre's time zone)."""
     tz = local_tz()
-    following = date.fromordinal(day.toordinal() + 1)
+    following = day + timedelta(days=1)
     return (datetime(day.year, day.month, day.day, tzinfo=tz),
             datetime(following.year, following.month, following.day, tzinfo=tz))
 
